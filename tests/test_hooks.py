@@ -1,0 +1,122 @@
+"""Fast layer: the pre-generation hook's table of rejected and accepted answers.
+
+Rejections run cookiecutter as a user would (a subprocess) and check that the hook's own
+one-line message comes first and that no output directory is left behind.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+
+import pytest
+import yaml
+
+from conftest import PYTHON, TEMPLATE_DIR, check_context, run
+
+REJECTED = [
+    # (answers, field named in the error)
+    ({"package_name": "1model"}, "package_name"),
+    ({"package_name": "My_Model"}, "package_name"),
+    ({"package_name": "my-model"}, "package_name"),
+    ({"package_name": "class"}, "package_name"),
+    ({"package_name": "import"}, "package_name"),
+    ({"package_name": "json"}, "package_name"),
+    ({"package_name": "logging"}, "package_name"),
+    ({"package_name": "test"}, "package_name"),
+    ({"package_name": "sklearn"}, "package_name"),
+    ({"package_name": "flask"}, "package_name"),
+    ({"package_name": "click"}, "package_name"),
+    ({"package_name": "numpy"}, "package_name"),
+    ({"package_name": "pandas"}, "package_name"),
+    ({"project_slug": "my model"}, "project_slug"),
+    ({"project_slug": "-model"}, "project_slug"),
+    ({"project_slug": "Model!"}, "project_slug"),
+    ({"project_name": "!!!"}, "project_slug"),
+    ({"author_email": "not-an-email"}, "author_email"),
+    ({"author_email": "a@b"}, "author_email"),
+    ({"author_email": "a b@example.com"}, "author_email"),
+    ({"version": "one"}, "version"),
+    ({"version": "1.0-beta-x"}, "version"),
+    ({"repository_url": "github.com/x/y"}, "repository_url"),
+]
+
+
+@pytest.mark.parametrize(("answers", "field"), REJECTED, ids=lambda v: str(v))
+def test_hook_rejects_bad_answers_and_writes_nothing(answers, field, tmp_path):
+    check_context(answers)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [f"{key}={value}" for key, value in answers.items()]
+    result = run(
+        [PYTHON, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE_DIR), *args]
+    )
+    assert result.returncode != 0
+    first_line = result.stderr.strip().splitlines()[0]
+    assert first_line.startswith(f"ERROR: {field}: "), result.stdout + result.stderr
+    value = answers.get(field)
+    if value is not None:
+        assert repr(value) in first_line
+    assert "example:" in first_line
+    assert list(out.iterdir()) == [], "a failed render must leave nothing behind"
+
+
+def test_hook_reports_every_problem_at_once(tmp_path):
+    answers = {"package_name": "class", "author_email": "nope", "version": "x"}
+    args = [f"{key}={value}" for key, value in check_context(answers).items()]
+    result = run([PYTHON, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR), *args])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert [line.split(":")[1].strip() for line in errors] == ["package_name", "author_email", "version"]
+
+
+TRICKY_TEXT = {
+    "project_name": "Zoë's \"Quoted\" Model",
+    "description": 'Predicts churn for O\'Connor & Co. "quoted", back\\slash C:\\path, naïve café',
+    "author_name": 'Zoë "Z" Müller O\'Connor',
+    "author_email": "zoe.o'connor@example.com",
+}
+
+
+def test_tricky_free_text_renders_into_valid_files(cookies):
+    result = cookies.bake(extra_context=check_context(TRICKY_TEXT))
+    assert result.exit_code == 0, result.exception
+    project = result.project_path
+    assert project.name == "zoe-s-quoted-model"
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert meta["description"] == TRICKY_TEXT["description"]
+    assert meta["authors"] == [
+        {"name": TRICKY_TEXT["author_name"], "email": TRICKY_TEXT["author_email"]}
+    ]
+    for path in project.rglob("*"):
+        if path.suffix == ".py":
+            ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        elif path.suffix in {".yml", ".yaml"}:
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".toml":
+            tomllib.loads(path.read_text(encoding="utf-8"))
+    assert TRICKY_TEXT["author_name"] in (project / "LICENSE").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("project_name", "slug", "package"),
+    [
+        ("Ünïcode Model", "unicode-model", "unicode_model"),
+        ("My ML Project", "my-ml-project", "my_ml_project"),
+        ("Churn 2025", "churn-2025", "churn_2025"),
+    ],
+)
+def test_names_derive_ascii_slug_and_package(cookies, project_name, slug, package):
+    result = cookies.bake(extra_context=check_context({"project_name": project_name}))
+    assert result.exit_code == 0, result.exception
+    assert result.project_path.name == slug
+    assert (result.project_path / "src" / package / "__init__.py").is_file()
+
+
+def test_render_is_idempotent_for_cruft(cookies, tmp_path):
+    """Rendering twice with the same answers gives byte-identical trees (hooks are pure)."""
+    first = cookies.bake(extra_context={"include_api": "no", "ci": "none"}).project_path
+    second = cookies.bake(extra_context={"include_api": "no", "ci": "none"}).project_path
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for relative in files:
+        assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
