@@ -1,1 +1,39 @@
-"""Shared fixtures for the test suite."""
+"""Shared fixtures: the bundled sample, its schema and one model trained once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from {{ cookiecutter.package_name }}.config import load_config
+from {{ cookiecutter.package_name }}.data import load_csv
+from {{ cookiecutter.package_name }}.schema import infer_schema
+
+
+@pytest.fixture(scope="session")
+def config():
+    """The checked-in configuration (bundled sample data)."""
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def train_frame(config):
+    return load_csv(config.data.train)
+
+
+@pytest.fixture(scope="session")
+def holdout_frame(config):
+    return load_csv(config.data.holdout)
+
+
+@pytest.fixture(scope="session")
+def schema(config, train_frame):
+    data = config.data
+    return infer_schema(
+        train_frame,
+        data.target,
+        numeric_features=data.numeric_features,
+        categorical_features=data.categorical_features,
+        ignore_columns=data.ignore_columns,
+        forbidden_features=data.forbidden_features,
+        min_rows=data.min_rows,
+    )

@@ -1,13 +1,333 @@
-"""Command-line interface."""
+{%- set api = cookiecutter.include_api == "yes" -%}
+"""Command-line interface: ``{{ cookiecutter.project_slug }} train | evaluate | validate | predict{% if api %} | serve{% endif %} | info``.
+
+Only click and the standard library are imported at start-up; pandas, scikit-learn and
+friends are imported inside the commands that need them, so ``--help`` stays fast.
+Expected failures (bad config, data or model files) print one line on stderr and exit 1;
+``--log-level debug`` adds the traceback.
+"""
 
 from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
 
 import click
 
 from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.logging_config import FORMAT_ENV, FORMATS, LEVEL_ENV, LEVELS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODELS_DIR = Path("models")
+DEFAULT_REPORTS_DIR = Path("reports")
+_VERBOSITY = ("error", "warning", "info", "debug")
+
+ModelOption = click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"Model artifact directory [default: the latest under {DEFAULT_MODELS_DIR}/].",
+)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Group(click.Group):
+    """A click group that turns expected errors into a one-line message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ProjectError, OSError) as exc:
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                traceback.print_exc()
+            click.echo(f"Error: {_one_line(exc)}", err=True)
+            ctx.exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror}: {exc.filename}"
+    return " ".join(str(exc).split())
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="{{ cookiecutter.project_slug }}")
-def main() -> None:
-    """{{ cookiecutter.project_slug }}: train, evaluate and score a scikit-learn model."""
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default=None,
+    help=f"Logging level [env: {LEVEL_ENV}; default: info]. 'debug' also shows tracebacks.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default=None,
+    help=f"Log line format [env: {FORMAT_ENV}; default: text].",
+)
+@click.option("-v", "--verbose", count=True, help="More logging (repeatable).")
+@click.option("-q", "--quiet", count=True, help="Less logging (repeatable).")
+def main(log_level: str | None, log_format: str | None, verbose: int, quiet: int) -> None:
+    """Train, evaluate, validate and {% if api %}serve{% else %}batch-score{% endif %} the {{ cookiecutter.package_name }} model."""
+    from {{ cookiecutter.package_name }}.logging_config import configure_logging, resolve
+
+    try:
+        level, fmt = resolve(log_level, log_format)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if verbose or quiet:
+        index = _VERBOSITY.index(level) + verbose - quiet
+        level = _VERBOSITY[max(0, min(index, len(_VERBOSITY) - 1))]
+    configure_logging(level, fmt)
+
+
+def _resolve_model_dir(model_dir: Path | None) -> Path:
+    from {{ cookiecutter.package_name }}.artifact import latest_artifact
+
+    return model_dir if model_dir is not None else latest_artifact(DEFAULT_MODELS_DIR)
+
+
+def _load(model_dir: Path | None, allow_version_mismatch: bool = False) -> Any:
+    from {{ cookiecutter.package_name }}.artifact import load_artifact
+
+    return load_artifact(
+        _resolve_model_dir(model_dir), allow_version_mismatch=allow_version_mismatch
+    )
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML config [default: the bundled config, which trains on the sample data].",
+)
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Training CSV. Without --config, features are inferred from its columns.",
+)
+@click.option("--target", default=None, help="Target column name.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_MODELS_DIR,
+    show_default=True,
+    help="Directory that receives the new versioned artifact.",
+)
+def train(config_path: Path | None, data: Path | None, target: str | None, output: Path) -> None:
+    """Train a model and save it as a new artifact; prints the artifact's path."""
+    from {{ cookiecutter.package_name }}.config import load_config
+    from {{ cookiecutter.package_name }}.workflows import train_and_save
+
+    config = load_config(config_path)
+    if data is not None and config_path is None:
+        config = _for_own_csv(config)
+    config = config.with_overrides(data__train=data, data__target=target)
+    artifact_dir = train_and_save(config, output)
+    click.echo(str(artifact_dir))
+
+
+def _for_own_csv(config: Any) -> Any:
+    """Drop what the bundled config says about the sample's columns; infer from the CSV."""
+    import dataclasses
+
+    data = dataclasses.replace(
+        config.data,
+        numeric_features=None,
+        categorical_features=None,
+        ignore_columns=(),
+        slice_columns=(),
+        holdout=None,
+    )
+    return dataclasses.replace(config, data=data)
+
+
+@main.command()
+@ModelOption
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Labelled CSV [default: the holdout the model was trained with].",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"Report directory [default: {DEFAULT_REPORTS_DIR}/<model version>].",
+)
+def evaluate(model_dir: Path | None, data: Path | None, output: Path | None) -> None:
+    """Write metrics.json, plots and a model card for a model on labelled data."""
+    from {{ cookiecutter.package_name }}.workflows import evaluate_artifact
+
+    artifact = _load(model_dir)
+    report_dir = output or DEFAULT_REPORTS_DIR / artifact.version
+    run = evaluate_artifact(artifact, data, report_dir)
+    for name, value in run.evaluation.metrics.items():
+        baseline = run.evaluation.baseline.get(name)
+        click.echo(f"{name:>10}: {_fmt(value)}  (baseline {_fmt(baseline)})")
+    click.echo(str(report_dir))
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+@main.command()
+@ModelOption
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Labelled CSV [default: the holdout the model was trained with].",
+)
+def validate(model_dir: Path | None, data: Path | None) -> None:
+    """Quality gate: exit 0 if the model meets its thresholds, 1 with the reasons if not."""
+    from {{ cookiecutter.package_name }}.workflows import evaluate_artifact
+
+    run = evaluate_artifact(_load(model_dir), data)
+    for line in run.gate.checks:
+        click.echo(line)
+    if not run.gate.passed:
+        click.echo(f"Quality gate FAILED ({len(run.gate.failures)} check(s))", err=True)
+        sys.exit(1)
+    click.echo("Quality gate passed")
+
+
+@main.command()
+@ModelOption
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="CSV of rows to score.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="CSV to write (one row per input row, same order); replaced atomically.",
+)
+@click.option(
+    "--chunksize",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Rows per chunk; memory use depends on this, not on the file size.",
+)
+def predict(model_dir: Path | None, input_path: Path, output_path: Path, chunksize: int) -> None:
+    """Score a CSV file of any size in constant memory."""
+    from {{ cookiecutter.package_name }}.predict import predict_csv
+
+    artifact = _load(model_dir)
+    if not input_path.is_file():
+        raise click.BadParameter(f"file not found: {input_path}", param_hint="--input")
+    if sys.stderr.isatty():
+        with click.progressbar(
+            length=input_path.stat().st_size, label="Scoring", file=sys.stderr
+        ) as bar:
+            seen = 0
+
+            def advance(position: int) -> None:
+                nonlocal seen
+                bar.update(position - seen)
+                seen = position
+
+            rows = predict_csv(
+                artifact, input_path, output_path, chunksize=chunksize, on_progress=advance
+            )
+    else:
+        rows = predict_csv(artifact, input_path, output_path, chunksize=chunksize)
+    click.echo(f"{rows} rows -> {output_path}")
+{%- if api %}
+
+
+@main.command()
+@ModelOption
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: number of CPUs].",
+)
+@click.option(
+    "--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Threads per worker."
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Seconds before a silent worker is restarted (also the graceful-shutdown grace).",
+)
+@click.option("--dev", is_flag=True, help="Run Flask's development server instead (never in production).")
+def serve(
+    model_dir: Path | None,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    timeout: int,
+    dev: bool,
+) -> None:
+    """Serve the model over HTTP with gunicorn."""
+    from {{ cookiecutter.package_name }}.service.server import run_dev_server, run_gunicorn
+
+    model_path = _resolve_model_dir(model_dir).resolve()
+    if dev:
+        run_dev_server(model_path, host, port)
+    else:
+        run_gunicorn(model_path, host, port, workers=workers, threads=threads, timeout=timeout)
+{%- endif %}
+
+
+@main.command()
+@ModelOption
+@click.option("--json", "as_json", is_flag=True, help="Print the raw metadata as JSON.")
+def info(model_dir: Path | None, as_json: bool) -> None:
+    """Show a model artifact's metadata without loading the model."""
+    from {{ cookiecutter.package_name }}.artifact import read_metadata
+
+    path = _resolve_model_dir(model_dir)
+    metadata = read_metadata(path)
+    if as_json:
+        click.echo(json.dumps(metadata, indent=2))
+        return
+    versions = metadata.get("versions", {})
+    schema = metadata.get("schema", {})
+    lines = [
+        ("Artifact", str(path)),
+        ("Version", metadata.get("model_version")),
+        ("Model", metadata.get("model_class")),
+        ("Created", metadata.get("created_at")),
+        ("Git commit", metadata.get("git_commit") or "unknown"),
+        ("Package", versions.get("package")),
+        ("scikit-learn", versions.get("scikit-learn")),
+        ("Python", versions.get("python")),
+        ("Training data", metadata.get("training_data")),
+        ("Data SHA-256", metadata.get("training_data_sha256")),
+        ("Training rows", metadata.get("training_rows")),
+        ("Target", schema.get("target", {}).get("name")),
+        ("Features", ", ".join(f["name"] for f in schema.get("features", []))),
+    ]
+    holdout = (metadata.get("metrics") or {}).get("holdout") or {}
+    lines += [(f"Holdout {name}", _fmt(value)) for name, value in holdout.items()]
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        click.echo(f"{label:<{width}}  {value}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

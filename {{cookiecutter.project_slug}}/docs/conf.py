@@ -1,0 +1,53 @@
+"""Sphinx configuration: build with ``make docs`` (warnings are errors)."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import metadata
+
+# -- Project information -----------------------------------------------------
+
+project = {{ cookiecutter.project_name | tojson }}
+author = {{ cookiecutter.author_name | tojson }}
+copyright = f"{date.today().year}, {author}"
+
+try:
+    # The version of the installed distribution, so the docs never disagree with it.
+    release = metadata.version("{{ cookiecutter.project_slug }}")
+except metadata.PackageNotFoundError as error:  # pragma: no cover - only without an install
+    raise RuntimeError(
+        "Install the project before building the docs: python -m pip install -e '.[docs]'"
+    ) from error
+version = ".".join(release.split(".")[:2])
+
+# -- General configuration ---------------------------------------------------
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "sphinx_click",
+    "myst_parser",
+]
+
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+nitpicky = False
+
+# MyST: generate anchors for headings down to level 3 so pages can link to sections.
+myst_heading_anchors = 3
+myst_enable_extensions = ["colon_fence", "deflist"]
+
+# autodoc + napoleon: NumPy-style docstrings, type hints rendered in the descriptions.
+autodoc_typehints = "description"
+autodoc_member_order = "bysource"
+autodoc_preserve_defaults = True
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_rtype = False
+
+# -- HTML output -------------------------------------------------------------
+
+html_theme = "furo"
+html_title = f"{project} {release}"

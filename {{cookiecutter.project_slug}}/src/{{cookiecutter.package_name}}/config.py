@@ -1,0 +1,234 @@
+"""Training configuration: one TOML file, validated key by key.
+
+Relative paths in the file are resolved against the file's own directory, so the bundled
+config works from any working directory and from an installed wheel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from {{ cookiecutter.package_name }}.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+TASK = "{{ cookiecutter.ml_task }}"
+
+
+def default_config_path() -> Path:
+    """Return the path of the checked-in configuration shipped inside the package."""
+    return Path(str(resources.files("{{ cookiecutter.package_name }}") / "resources" / "config.toml"))
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the data lives and which columns play which role."""
+
+    train: Path
+    target: str
+    holdout: Path | None = None
+    numeric_features: tuple[str, ...] | None = None
+    categorical_features: tuple[str, ...] | None = None
+    ignore_columns: tuple[str, ...] = ()
+    forbidden_features: tuple[str, ...] = ()
+    slice_columns: tuple[str, ...] = ()
+    min_rows: int = 20
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyperparameters of the estimator and the seed that makes training reproducible."""
+
+    random_state: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Thresholds the quality gate enforces on holdout metrics.
+
+    ``minimum`` holds metrics that must be at least a value (higher is better),
+    ``maximum`` metrics that must be at most a value (lower is better), and
+    ``baseline_margin`` how far the primary metric must beat the dummy baseline.
+    """
+
+    minimum: dict[str, float] = field(default_factory=dict)
+    maximum: dict[str, float] = field(default_factory=dict)
+    baseline_margin: float = 0.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole training configuration."""
+
+    data: DataConfig
+    model: ModelConfig = field(default_factory=ModelConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    source: Path | None = None
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """Return a copy with ``section__key`` values replaced (``data__target="y"``).
+
+        ``None`` values are skipped so that unset CLI flags keep the file's values.
+        """
+        sections: dict[str, dict[str, Any]] = {}
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            section, _, key = dotted.partition("__")
+            current = getattr(self, section, None)
+            if not dataclasses.is_dataclass(current) or key not in {
+                f.name for f in dataclasses.fields(current)
+            }:
+                raise ConfigError(f"unknown config override {dotted!r}")
+            sections.setdefault(section, {})[key] = value
+        updated = {
+            section: dataclasses.replace(getattr(self, section), **values)
+            for section, values in sections.items()
+        }
+        return dataclasses.replace(self, **updated)
+
+
+def _check_keys(section: str, table: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"unknown key {section}.{unknown[0]} in config (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _expect(section: str, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+    # bool is an int subclass; a number where a bool is expected (or vice versa) is a typo.
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        raise ConfigError(f"{section}.{key} must be {_describe(kinds)}, got {value!r}")
+    if not isinstance(value, kinds):
+        raise ConfigError(f"{section}.{key} must be {_describe(kinds)}, got {value!r}")
+    return value
+
+
+def _describe(kinds: tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", list: "a list", dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _string_list(section: str, key: str, value: Any) -> tuple[str, ...]:
+    _expect(section, key, value, list)
+    if not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{section}.{key} must be a list of column names (strings)")
+    return tuple(value)
+
+
+def _path(base: Path, section: str, key: str, value: Any) -> Path:
+    path = Path(_expect(section, key, value, str))
+    return path if path.is_absolute() else base / path
+
+
+def _number_table(section: str, value: Any) -> dict[str, float]:
+    _expect("quality", section, value, dict)
+    for key, number in value.items():
+        _expect(f"quality.{section}", key, number, (int, float))
+    return {key: float(number) for key, number in value.items()}
+
+
+def parse_config(raw: dict[str, Any], base_dir: Path, source: Path | None = None) -> Config:
+    """Build a :class:`Config` from a parsed TOML document.
+
+    Parameters
+    ----------
+    raw : dict
+        The parsed TOML document.
+    base_dir : Path
+        Directory that relative data paths are resolved against.
+    source : Path, optional
+        The file the document came from, kept for messages and the model card.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown key, a missing required key or a value of the wrong type.
+    """
+    _check_keys("<top>", raw, {"data", "model", "quality"})
+    data = _expect("<top>", "data", raw.get("data", {}), dict)
+    _check_keys(
+        "data",
+        data,
+        {f.name for f in dataclasses.fields(DataConfig)},
+    )
+    for required in ("train", "target"):
+        if required not in data:
+            raise ConfigError(f"missing required key data.{required}")
+    data_config = DataConfig(
+        train=_path(base_dir, "data", "train", data["train"]),
+        target=_expect("data", "target", data["target"], str),
+        holdout=(
+            _path(base_dir, "data", "holdout", data["holdout"]) if "holdout" in data else None
+        ),
+        numeric_features=(
+            _string_list("data", "numeric_features", data["numeric_features"])
+            if "numeric_features" in data
+            else None
+        ),
+        categorical_features=(
+            _string_list("data", "categorical_features", data["categorical_features"])
+            if "categorical_features" in data
+            else None
+        ),
+        ignore_columns=_string_list("data", "ignore_columns", data.get("ignore_columns", [])),
+        forbidden_features=_string_list(
+            "data", "forbidden_features", data.get("forbidden_features", [])
+        ),
+        slice_columns=_string_list("data", "slice_columns", data.get("slice_columns", [])),
+        min_rows=_expect("data", "min_rows", data.get("min_rows", 20), int),
+    )
+    model = _expect("<top>", "model", raw.get("model", {}), dict)
+    _check_keys("model", model, {"random_state", "params"})
+    model_config = ModelConfig(
+        random_state=_expect("model", "random_state", model.get("random_state", 0), int),
+        params=dict(_expect("model", "params", model.get("params", {}), dict)),
+    )
+    quality = _expect("<top>", "quality", raw.get("quality", {}), dict)
+    _check_keys("quality", quality, {"minimum", "maximum", "baseline_margin"})
+    quality_config = QualityConfig(
+        minimum=_number_table("minimum", quality.get("minimum", {})),
+        maximum=_number_table("maximum", quality.get("maximum", {})),
+        baseline_margin=float(
+            _expect("quality", "baseline_margin", quality.get("baseline_margin", 0.0), (int, float))
+        ),
+    )
+    return Config(data=data_config, model=model_config, quality=quality_config, source=source)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate a TOML configuration file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The file to read; the configuration bundled with the package when omitted.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not valid TOML or holds an invalid value.
+    """
+    config_path = Path(path) if path is not None else default_config_path()
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {config_path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {config_path}: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {config_path} is not valid TOML: {exc}") from None
+    return parse_config(raw, config_path.resolve().parent, source=config_path)

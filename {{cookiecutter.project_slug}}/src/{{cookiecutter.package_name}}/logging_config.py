@@ -1,0 +1,100 @@
+"""One logging configuration for the CLI{% if cookiecutter.include_api == "yes" %}, the Flask service and gunicorn{% endif %}.
+
+Library modules only call ``logging.getLogger(__name__)``; entry points call
+:func:`configure_logging` once. Level and format come from arguments or from the
+``{{ cookiecutter.package_name | upper }}_LOG_LEVEL`` and ``{{ cookiecutter.package_name | upper }}_LOG_FORMAT`` environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import os
+from datetime import datetime, timezone
+from typing import Any
+
+LEVEL_ENV = "{{ cookiecutter.package_name | upper }}_LOG_LEVEL"
+FORMAT_ENV = "{{ cookiecutter.package_name | upper }}_LOG_FORMAT"
+LEVELS = ("debug", "info", "warning", "error")
+FORMATS = ("text", "json")
+DEFAULT_LEVEL = "info"
+DEFAULT_FORMAT = "text"
+
+# Attributes every LogRecord has; anything else was passed through ``extra=``.
+_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """Format each record as one JSON object per line.
+
+    Keys: ``timestamp`` (UTC, ISO 8601), ``level``, ``logger``, ``message``, every field
+    passed with ``extra=``, and ``exception`` when the record carries one.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                payload[key] = value
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def resolve(level: str | None = None, fmt: str | None = None) -> tuple[str, str]:
+    """Pick level and format: explicit values, then the environment, then the defaults.
+
+    Raises
+    ------
+    ValueError
+        When a value (given or from the environment) is not a known level or format.
+    """
+    chosen_level = (level or os.environ.get(LEVEL_ENV) or DEFAULT_LEVEL).lower()
+    chosen_format = (fmt or os.environ.get(FORMAT_ENV) or DEFAULT_FORMAT).lower()
+    if chosen_level not in LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LEVELS)}, got {chosen_level!r}")
+    if chosen_format not in FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {chosen_format!r}")
+    return chosen_level, chosen_format
+
+
+def logging_config(level: str | None = None, fmt: str | None = None) -> dict[str, Any]:
+    """Return the ``dictConfig`` dictionary (also usable as gunicorn's ``logconfig_dict``)."""
+    chosen_level, chosen_format = resolve(level, fmt)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "text": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"},
+            "json": {"()": JsonFormatter},
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": chosen_format,
+            }
+        },
+        "root": {"level": chosen_level.upper(), "handlers": ["stderr"]},
+        "loggers": {
+            # Third-party libraries stay at warning unless debugging.
+            "matplotlib": {"level": "WARNING"},
+            "PIL": {"level": "WARNING"},
+{%- if cookiecutter.include_api == "yes" %}
+            "gunicorn.error": {"level": chosen_level.upper(), "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+            "werkzeug": {"level": "INFO"},
+{%- endif %}
+        },
+    }
+
+
+def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
+    """Configure logging for the whole process (call once, from an entry point)."""
+    logging.config.dictConfig(logging_config(level, fmt))

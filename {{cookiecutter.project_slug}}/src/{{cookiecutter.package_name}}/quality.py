@@ -1,0 +1,71 @@
+"""The quality gate: does a model's holdout performance justify shipping it?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from {{ cookiecutter.package_name }}.config import QualityConfig
+
+PRIMARY_METRIC = "{{ 'roc_auc' if cookiecutter.ml_task == 'classification' else 'r2' }}"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Outcome of the quality gate: ``passed`` plus one line per check."""
+
+    passed: bool
+    checks: tuple[str, ...]
+    failures: tuple[str, ...]
+
+
+def quality_gate(
+    metrics: dict[str, Any], baseline: dict[str, Any], thresholds: QualityConfig
+) -> GateResult:
+    """Compare holdout metrics with the configured thresholds and the dummy baseline.
+
+    Parameters
+    ----------
+    metrics : dict
+        The model's holdout metrics.
+    baseline : dict
+        The dummy baseline's metrics on the same holdout.
+    thresholds : QualityConfig
+        Minimums, maximums and the margin the primary metric must beat the baseline by.
+
+    Returns
+    -------
+    GateResult
+        ``passed`` is True only if every check holds; a metric a threshold names but the
+        report lacks is a failure, never silently skipped.
+    """
+    checks, failures = [], []
+
+    def record(ok: bool, line: str) -> None:
+        checks.append(("PASS " if ok else "FAIL ") + line)
+        if not ok:
+            failures.append(line)
+
+    for name, minimum in sorted(thresholds.minimum.items()):
+        value = metrics.get(name)
+        if value is None:
+            record(False, f"{name}: not reported, required >= {minimum:g}")
+        else:
+            record(value >= minimum, f"{name} = {value:.4f}, required >= {minimum:g}")
+    for name, maximum in sorted(thresholds.maximum.items()):
+        value = metrics.get(name)
+        if value is None:
+            record(False, f"{name}: not reported, required <= {maximum:g}")
+        else:
+            record(value <= maximum, f"{name} = {value:.4f}, required <= {maximum:g}")
+    model_value, baseline_value = metrics.get(PRIMARY_METRIC), baseline.get(PRIMARY_METRIC)
+    if model_value is None or baseline_value is None:
+        record(False, f"{PRIMARY_METRIC}: missing for the model or the baseline")
+    else:
+        required = baseline_value + thresholds.baseline_margin
+        record(
+            model_value >= required,
+            f"{PRIMARY_METRIC} = {model_value:.4f} vs baseline {baseline_value:.4f}, "
+            f"required >= {required:.4f} (margin {thresholds.baseline_margin:g})",
+        )
+    return GateResult(passed=not failures, checks=tuple(checks), failures=tuple(failures))
