@@ -37,3 +37,33 @@ def schema(config, train_frame):
         forbidden_features=data.forbidden_features,
         min_rows=data.min_rows,
     )
+
+
+@pytest.fixture(scope="session")
+def artifact_dir(config, tmp_path_factory):
+    """A model trained on the sample and saved as an artifact, once per session."""
+    from {{ cookiecutter.package_name }}.workflows import train_and_save
+
+    return train_and_save(config, tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def artifact(artifact_dir):
+    from {{ cookiecutter.package_name }}.artifact import load_artifact
+
+    return load_artifact(artifact_dir)
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write a DataFrame (or raw text) to a CSV file in tmp_path and return its path."""
+
+    def write(content, name="data.csv"):
+        path = tmp_path / name
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            content.to_csv(path, index=False)
+        return path
+
+    return write

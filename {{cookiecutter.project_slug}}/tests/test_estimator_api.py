@@ -30,7 +30,9 @@ def test_unknown_category_is_tolerated(train_frame, schema):
     unseen = features.head(1).assign(region="atlantis")
     encoded = preprocessor.transform(unseen)
     region_columns = [
-        i for i, name in enumerate(preprocessor.get_feature_names_out()) if name.startswith("region_")
+        i
+        for i, name in enumerate(preprocessor.get_feature_names_out())
+        if name.startswith("region_")
     ]
     assert encoded[0, region_columns].sum() == 0
 

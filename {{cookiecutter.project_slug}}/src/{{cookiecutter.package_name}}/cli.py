@@ -230,9 +230,7 @@ def predict(model_dir: Path | None, input_path: Path, output_path: Path, chunksi
     from {{ cookiecutter.package_name }}.predict import predict_csv
 
     artifact = _load(model_dir)
-    if not input_path.is_file():
-        raise click.BadParameter(f"file not found: {input_path}", param_hint="--input")
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and input_path.is_file():
         with click.progressbar(
             length=input_path.stat().st_size, label="Scoring", file=sys.stderr
         ) as bar:
@@ -263,7 +261,11 @@ def predict(model_dir: Path | None, input_path: Path, output_path: Path, chunksi
     help="Worker processes [default: number of CPUs].",
 )
 @click.option(
-    "--threads", type=click.IntRange(min=1), default=1, show_default=True, help="Threads per worker."
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Threads per worker.",
 )
 @click.option(
     "--timeout",
@@ -272,7 +274,9 @@ def predict(model_dir: Path | None, input_path: Path, output_path: Path, chunksi
     show_default=True,
     help="Seconds before a silent worker is restarted (also the graceful-shutdown grace).",
 )
-@click.option("--dev", is_flag=True, help="Run Flask's development server instead (never in production).")
+@click.option(
+    "--dev", is_flag=True, help="Run Flask's development server instead (never in production)."
+)
 def serve(
     model_dir: Path | None,
     host: str,
@@ -326,7 +330,7 @@ def info(model_dir: Path | None, as_json: bool) -> None:
     lines += [(f"Holdout {name}", _fmt(value)) for name, value in holdout.items()]
     width = max(len(label) for label, _ in lines)
     for label, value in lines:
-        click.echo(f"{label:<{width}}  {value}")
+        click.echo(f"{label.ljust(width)}  {value}")
 
 
 if __name__ == "__main__":  # pragma: no cover

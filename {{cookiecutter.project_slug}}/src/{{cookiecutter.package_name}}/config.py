@@ -116,7 +116,13 @@ def _expect(section: str, key: str, value: Any, kind: type | tuple[type, ...]) -
 
 
 def _describe(kinds: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", list: "a list", dict: "a table"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -201,7 +207,9 @@ def parse_config(raw: dict[str, Any], base_dir: Path, source: Path | None = None
         minimum=_number_table("minimum", quality.get("minimum", {})),
         maximum=_number_table("maximum", quality.get("maximum", {})),
         baseline_margin=float(
-            _expect("quality", "baseline_margin", quality.get("baseline_margin", 0.0), (int, float))
+            _expect(
+                "quality", "baseline_margin", quality.get("baseline_margin", 0.0), (int, float)
+            )
         ),
     )
     return Config(data=data_config, model=model_config, quality=quality_config, source=source)

@@ -26,8 +26,12 @@ class DataError(ProjectError):
     """
 
     def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, problems)
+        self.message = message
         self.problems = dict(problems or {})
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ArtifactError(ProjectError):

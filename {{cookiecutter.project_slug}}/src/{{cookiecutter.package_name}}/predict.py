@@ -89,10 +89,17 @@ def predict_csv(
     target.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     rows = 0
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
     try:
-        with open(source, "rb") as raw, os.fdopen(descriptor, "w", newline="", encoding="utf-8") as out:
+        with (
+            open(source, "rb") as raw,
+            os.fdopen(descriptor, "w", newline="", encoding="utf-8") as out,
+        ):
             for chunk in _read_chunks(raw, source, chunksize):
+                if chunk.empty:
+                    continue
                 try:
                     scored = predict_frame(artifact, chunk)
                 except DataError as exc:

@@ -7,7 +7,6 @@ as ``float64`` and categorical columns as ``object`` strings, missing values as 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -174,8 +173,8 @@ class Schema:
         Returns
         -------
         dict
-            ``{feature: {"out_of_range" | "unseen_category" | "unexpected_missing": count}}``,
-            only for non-zero counts.
+            Feature name mapped to a dictionary of non-zero counts keyed by
+            ``"out_of_range"``, ``"unseen_category"`` or ``"unexpected_missing"``.
         """
         report: dict[str, dict[str, int]] = {}
         for spec in self.features:

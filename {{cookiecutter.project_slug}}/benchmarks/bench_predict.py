@@ -1,0 +1,125 @@
+"""Benchmark batch prediction: streamed ``predict_csv`` against the naive whole-file way.
+
+For N and 4N rows of synthetic data shaped like the bundled sample, each approach runs in
+its own process and reports rows per second and peak resident memory (RSS). Streaming
+should match the naive throughput while its peak memory stays flat as the file grows.
+
+Usage::
+
+    python benchmarks/bench_predict.py --rows 1000000   # 1M and 4M rows
+    python benchmarks/bench_predict.py --rows 50000     # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / ".data"
+GENERATE_BLOCK = 250_000
+
+
+def generate(rows: int) -> Path:
+    """Write (once) a CSV of ``rows`` synthetic customers, in blocks to bound memory."""
+    from {{ cookiecutter.package_name }}.sample_data import TARGET, make_customers
+
+    path = DATA_DIR / f"customers-{rows}.csv"
+    if path.exists():
+        return path
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with open(partial, "w", newline="", encoding="utf-8") as handle:
+        for start in range(0, rows, GENERATE_BLOCK):
+            block = make_customers(min(GENERATE_BLOCK, rows - start), seed=start)
+            block.drop(columns=[TARGET]).to_csv(handle, header=start == 0, index=False)
+    partial.rename(path)
+    return path
+
+
+def child(approach: str, model: str, source: str, output: str) -> None:
+    """Score ``source`` one way and print timing and peak RSS as JSON."""
+    import pandas as pd
+
+    from {{ cookiecutter.package_name }}.artifact import load_artifact
+    from {{ cookiecutter.package_name }}.predict import predict_csv, predict_frame
+
+    artifact = load_artifact(model)
+    started = time.perf_counter()
+    if approach == "naive":
+        frame = pd.read_csv(source)
+        predict_frame(artifact, frame).to_csv(output, index=False)
+        rows = len(frame)
+    else:
+        rows = predict_csv(artifact, source, output)
+    elapsed = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rows": rows, "seconds": elapsed, "peak_rss_mb": peak_kib / 1024}))
+
+
+def run(approach: str, model: Path, source: Path, workdir: Path) -> dict[str, float]:
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            approach,
+            str(model),
+            str(source),
+            str(workdir / f"{approach}.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def train_model(directory: Path) -> Path:
+    from {{ cookiecutter.package_name }}.config import load_config
+    from {{ cookiecutter.package_name }}.workflows import train_and_save
+
+    return train_and_save(load_config(), directory)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="smaller size (N); 4N too")
+    parser.add_argument("--child", nargs=4, metavar=("APPROACH", "MODEL", "INPUT", "OUTPUT"))
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+
+    sizes = (args.rows, 4 * args.rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        model = train_model(workdir / "models")
+        results: dict[tuple[str, int], dict[str, float]] = {}
+        print(f"{'approach':<10}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'peak RSS MB':>13}")
+        for rows in sizes:
+            source = generate(rows)
+            for approach in ("naive", "streaming"):
+                result = run(approach, model, source, workdir)
+                results[(approach, rows)] = result
+                print(
+                    f"{approach:<10}{rows:>12,}{result['seconds']:>10.2f}"
+                    f"{rows / result['seconds']:>12,.0f}{result['peak_rss_mb']:>13.0f}"
+                )
+    small, large = sizes
+    print()
+    for rows in sizes:
+        ratio = results[("naive", rows)]["seconds"] / results[("streaming", rows)]["seconds"]
+        print(f"throughput streaming / naive at {rows:,} rows: {ratio:.2f}x (target >= 0.9x)")
+    for approach in ("naive", "streaming"):
+        growth = results[(approach, large)]["peak_rss_mb"] / results[(approach, small)]["peak_rss_mb"]
+        print(f"peak RSS {large:,} / {small:,} rows, {approach}: {growth:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

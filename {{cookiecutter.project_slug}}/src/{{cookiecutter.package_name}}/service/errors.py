@@ -1,0 +1,35 @@
+"""The one error shape of the HTTP API: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """A request the service refuses, with the HTTP status and a machine-readable code.
+
+    Parameters
+    ----------
+    status : int
+        HTTP status code (4xx for client errors, 503 when no model is loaded).
+    code : str
+        Short snake_case name of the failure, stable for clients and metrics.
+    message : str
+        One line for a human.
+    details : dict, optional
+        Structured context, such as ``{"fields": {name: reason}}``.
+    """
+
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the JSON body of an error response."""
+    return {"error": {"code": code, "message": message, "details": dict(details or {})}}
