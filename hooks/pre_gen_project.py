@@ -42,8 +42,13 @@ PEP440_RE = re.compile(
 )
 
 
+MAX_PACKAGE_LENGTH = 30
+
+
 def package_name_problem(name: str) -> str | None:
     """Return why ``name`` cannot be the import name, or None when it can."""
+    if len(name) > MAX_PACKAGE_LENGTH:
+        return f"is longer than {MAX_PACKAGE_LENGTH} characters (it is typed in every import)"
     if not name.isidentifier() or not PACKAGE_RE.match(name):
         if name[:1].isdigit():
             return "must not start with a digit"

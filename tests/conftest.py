@@ -79,8 +79,12 @@ def renders(cookies_session) -> Renders:
     return Renders(cookies_session)
 
 
+COMMAND_TIMEOUT = 1200  # seconds: a hung subprocess fails its test instead of the whole run
+
+
 def run(cmd: list[str], cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run a command, returning its result; output is captured as text."""
+    kwargs.setdefault("timeout", COMMAND_TIMEOUT)
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, **kwargs)
 
 

@@ -7,14 +7,24 @@ tracked files), installed editable, and then driven through its own Makefile.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
 import pytest
 
-from conftest import check_context, run_ok
-from project_env import ensure_env, env_vars, install_project
+from conftest import check_context, run, run_ok
+from project_env import ENV_PYTHON, ensure_env, env_vars, install_project
 
 pytestmark = pytest.mark.slow
 
-# Covering set: both ml_task values with the service, every ci value, the oldest Python.
+# Covering set: both ml_task values with the service, every ci and license value but one,
+# three of the four Pythons. Every combination runs its own lint, tests and docs.
 SLOW_COMBINATIONS = [
     {
         "project_name": "Churn Classifier",
@@ -41,6 +51,7 @@ SLOW_COMBINATIONS = [
         "license": "Proprietary",
     },
 ]
+IDS = [combo["project_name"] for combo in SLOW_COMBINATIONS]
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +62,7 @@ def shared_env(cookies_session):
     return env_vars()
 
 
-def git_init(project) -> None:
+def git_init(project: Path) -> None:
     for cmd in (
         ["git", "init", "--quiet", "--initial-branch=main"],
         ["git", "add", "--all"],
@@ -60,14 +71,140 @@ def git_init(project) -> None:
         run_ok(cmd, cwd=project)
 
 
-@pytest.mark.parametrize(
-    "context", SLOW_COMBINATIONS, ids=[c["project_name"] for c in SLOW_COMBINATIONS]
-)
-def test_generated_project_passes_its_own_checks(cookies_session, shared_env, context):
+@pytest.fixture(scope="session", params=SLOW_COMBINATIONS, ids=IDS)
+def installed(request, cookies_session, shared_env) -> tuple[dict[str, str], Path]:
+    context = request.param
     result = cookies_session.bake(extra_context=check_context(context))
     assert result.exit_code == 0, result.exception
-    project = result.project_path
+    project = Path(result.project_path)
     git_init(project)
     install_project(project)
-    for target in ("lint", "test"):
+    return context, project
+
+
+def test_generated_project_passes_its_own_lint_tests_and_docs(installed, shared_env):
+    _, project = installed
+    for target in ("lint", "test", "docs"):
         run_ok(["make", "--no-print-directory", target], cwd=project, env=shared_env)
+    assert (project / "docs" / "_build" / "html" / "cli.html").is_file()
+
+
+def test_wheel_ships_everything_the_cli_needs(installed, shared_env, tmp_path):
+    """Build the wheel, install it (not editable) in a fresh venv, run the CLI from elsewhere."""
+    context, project = installed
+    dist = tmp_path / "dist"
+    run_ok([str(ENV_PYTHON), "-m", "build", "--wheel", "--outdir", str(dist)], cwd=project)
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata = Parser().parsestr(archive.read(metadata_name).decode())
+    if context["license"] == "Proprietary":
+        assert metadata["License-Expression"] == "LicenseRef-Proprietary"
+        assert "Private :: Do Not Upload" in metadata.get_all("Classifier")
+        assert not any("/licenses/" in n for n in names)
+    else:
+        assert metadata["License-Expression"] == context["license"]
+        assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert metadata["Requires-Python"] == f">={context['python_version']}"
+
+    venv = tmp_path / "venv"
+    run_ok([sys.executable, "-m", "uv", "venv", "--quiet", "--python", sys.executable, str(venv)])
+    run_ok(
+        [
+            sys.executable,
+            "-m",
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            str(wheel),
+        ]
+    )
+    slug = project.name
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    cli = str(venv / "bin" / slug)
+    trained = run_ok([cli, "-q", "train"], cwd=workdir)
+    artifact = workdir / trained.stdout.strip()
+    assert (artifact / "model.skops").is_file()
+    run_ok([cli, "-q", "validate", "--model", str(artifact)], cwd=workdir)
+    package = slug.replace("-", "_")
+    holdout = next(
+        (venv / "lib").glob(f"python3*/site-packages/{package}/resources/sample/holdout.csv")
+    )
+    run_ok([cli, "-q", "predict", "--input", str(holdout), "--output", "out.csv"], cwd=workdir)
+    assert len((workdir / "out.csv").read_text().splitlines()) == 201
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_running_service_survives_fuzzing(installed, shared_env, tmp_path):
+    """Schemathesis sends hundreds of generated requests from /openapi.json: no 5xx allowed."""
+    context, project = installed
+    if context["include_api"] != "yes":
+        pytest.skip("no service in this combination")
+    package = project.name.replace("-", "_")
+    trained = run_ok(
+        [str(ENV_PYTHON), "-m", package, "-q", "train", "--output", str(tmp_path)],
+        cwd=project,
+        env=shared_env,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(ENV_PYTHON),
+            "-m",
+            package,
+            "serve",
+            "--model",
+            trained.stdout.strip(),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        cwd=project,
+        env=shared_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/ready", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "service never became ready"
+            time.sleep(0.3)
+        fuzz = run(
+            [
+                str(ENV_PYTHON),
+                "-m",
+                "schemathesis.cli",
+                "run",
+                f"{base}/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                "150",
+                "--suppress-health-check",
+                "all",
+            ],
+            cwd=tmp_path,
+            env=shared_env,
+        )
+        assert fuzz.returncode == 0, fuzz.stdout[-8000:] + fuzz.stderr[-3000:]
+    finally:
+        server.terminate()
+        assert server.wait(timeout=60) == 0

@@ -29,6 +29,7 @@ REJECTED = [
     ({"package_name": "click"}, "package_name"),
     ({"package_name": "numpy"}, "package_name"),
     ({"package_name": "pandas"}, "package_name"),
+    ({"package_name": "a_package_name_that_is_far_too_long"}, "package_name"),
     ({"project_slug": "my model"}, "project_slug"),
     ({"project_slug": "-model"}, "project_slug"),
     ({"project_slug": "Model!"}, "project_slug"),
@@ -64,13 +65,19 @@ def test_hook_rejects_bad_answers_and_writes_nothing(answers, field, tmp_path):
 def test_hook_reports_every_problem_at_once(tmp_path):
     answers = {"package_name": "class", "author_email": "nope", "version": "x"}
     args = [f"{key}={value}" for key, value in check_context(answers).items()]
-    result = run([PYTHON, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR), *args])
+    result = run(
+        [PYTHON, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR), *args]
+    )
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
-    assert [line.split(":")[1].strip() for line in errors] == ["package_name", "author_email", "version"]
+    assert [line.split(":")[1].strip() for line in errors] == [
+        "package_name",
+        "author_email",
+        "version",
+    ]
 
 
 TRICKY_TEXT = {
-    "project_name": "Zoë's \"Quoted\" Model",
+    "project_name": 'Zoë\'s "Quoted" Model',
     "description": 'Predicts churn for O\'Connor & Co. "quoted", back\\slash C:\\path, naïve café',
     "author_name": 'Zoë "Z" Müller O\'Connor',
     "author_email": "zoe.o'connor@example.com",

@@ -26,22 +26,60 @@ ALWAYS_PRESENT = [
     "Makefile",
     "README.md",
     "pyproject.toml",
-    f"src/{PACKAGE}/__init__.py",
-    f"src/{PACKAGE}/__main__.py",
+    "benchmarks/bench_predict.py",
+    "docs/conf.py",
+    "docs/index.md",
+    "docs/cli.md",
+    *(
+        f"src/{PACKAGE}/{module}.py"
+        for module in [
+            "__init__",
+            "__main__",
+            "artifact",
+            "cli",
+            "config",
+            "data",
+            "errors",
+            "evaluate",
+            "features",
+            "logging_config",
+            "model",
+            "predict",
+            "quality",
+            "sample_data",
+            "schema",
+            "train",
+            "workflows",
+        ]
+    ),
     f"src/{PACKAGE}/py.typed",
+    f"src/{PACKAGE}/resources/config.toml",
+    f"src/{PACKAGE}/resources/sample/train.csv",
+    f"src/{PACKAGE}/resources/sample/holdout.csv",
     "tests/conftest.py",
+    "tests/test_estimator_api.py",
 ]
 
 # (option, value) -> files present exactly when the option has that value.
 OPTIONAL_FILES = {
-    ("include_api", "yes"): [],
-    ("ci", "github"): [],
-    ("ci", "gitlab"): [],
+    ("include_api", "yes"): [
+        f"src/{PACKAGE}/service/__init__.py",
+        f"src/{PACKAGE}/service/app.py",
+        "tests/service",
+        "docs/http-api.md",
+        "benchmarks/bench_http.py",
+        "Dockerfile",
+        ".dockerignore",
+    ],
+    ("ci", "github"): [".github/workflows/ci.yml", ".github/dependabot.yml"],
+    ("ci", "gitlab"): [".gitlab-ci.yml"],
 }
 # Files that exist unless the option has this value.
 ABSENT_WHEN = {
     ("license", "Proprietary"): ["LICENSE"],
 }
+# Words that must not appear anywhere in a render without the service.
+SERVICE_WORDS = re.compile(r"flask|gunicorn|prometheus|\bserve\b|dockerfile", re.IGNORECASE)
 
 UNRENDERED = re.compile(r"\{\{|\}\}|\{%|%\}")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -76,6 +114,28 @@ def test_files_present_and_absent_per_option(project):
         for relative in files:
             expected = context[key] != value
             assert (path / relative).exists() == expected, f"{relative} with {key}={context[key]}"
+
+
+def test_no_trace_of_the_service_without_it(project):
+    context, path = project
+    if context["include_api"] == "yes":
+        return
+    for item in generated_files(path):
+        text = item.read_text(encoding="utf-8")
+        match = SERVICE_WORDS.search(text)
+        assert (
+            not match
+        ), f"{item.relative_to(path)}: {text[max(0, match.start() - 60):match.end() + 40]!r}"
+
+
+def test_sample_data_fits_the_task(project):
+    context, path = project
+    sample = path / "src" / PACKAGE / "resources" / "sample"
+    header = (sample / "train.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    target = "churned" if context["ml_task"] == "classification" else "lifetime_value"
+    assert header[-1] == target
+    for name in ("train.csv", "holdout.csv"):
+        assert (sample / name).stat().st_size < 100_000
 
 
 def test_no_empty_files_or_directories(project):
@@ -148,8 +208,19 @@ def test_makefile_default_target_is_help(project):
 
 def test_black_and_flake8_pass_on_every_render(renders):
     # One process per render, run from its root so each picks up its own black/flake8 config.
-    for context in COMBINATIONS:
+    # The longest package name the hook accepts must not push any line over the limit.
+    longest = {"project_name": "Customer Lifetime Value Models", "include_api": "yes"}
+    assert len("customer_lifetime_value_models") == 30
+    for context in [*COMBINATIONS, longest]:
         path = renders.get(context)
         black = run([PYTHON, "-m", "black", "--check", "."], cwd=path)
         assert black.returncode == 0, f"{combo_id(context)}\n{black.stderr}"
         run_ok([PYTHON, "-m", "flake8", "."], cwd=path)
+
+
+def test_dockerfile_passes_hadolint(renders):
+    for context in COMBINATIONS:
+        if context["include_api"] == "yes":
+            path = renders.get(context)
+            hadolint = Path(PYTHON).parent / "hadolint"
+            run_ok([str(hadolint), "Dockerfile"], cwd=path)

@@ -117,7 +117,8 @@ def main() -> None:
         ratio = results[("naive", rows)]["seconds"] / results[("streaming", rows)]["seconds"]
         print(f"throughput streaming / naive at {rows:,} rows: {ratio:.2f}x (target >= 0.9x)")
     for approach in ("naive", "streaming"):
-        growth = results[(approach, large)]["peak_rss_mb"] / results[(approach, small)]["peak_rss_mb"]
+        peaks = [results[(approach, rows)]["peak_rss_mb"] for rows in sizes]
+        growth = peaks[1] / peaks[0]
         print(f"peak RSS {large:,} / {small:,} rows, {approach}: {growth:.2f}x")
 
 

@@ -1,5 +1,5 @@
 {%- set api = cookiecutter.include_api == "yes" -%}
-"""Command-line interface: ``{{ cookiecutter.project_slug }} train | evaluate | validate | predict{% if api %} | serve{% endif %} | info``.
+"""Command-line interface: ``train``, ``evaluate``, ``validate``, ``predict``{% if api %}, ``serve``{% endif %}, ``info``.
 
 Only click and the standard library are imported at start-up; pandas, scikit-learn and
 friends are imported inside the commands that need them, so ``--help`` stays fast.

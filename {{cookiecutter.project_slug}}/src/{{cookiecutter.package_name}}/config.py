@@ -25,7 +25,8 @@ TASK = "{{ cookiecutter.ml_task }}"
 
 def default_config_path() -> Path:
     """Return the path of the checked-in configuration shipped inside the package."""
-    return Path(str(resources.files("{{ cookiecutter.package_name }}") / "resources" / "config.toml"))
+    package_root = resources.files("{{ cookiecutter.package_name }}")
+    return Path(str(package_root / "resources" / "config.toml"))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from {{ cookiecutter.package_name }}.schema import as_category_strings
+
 
 def check_tabular_input(
     estimator: BaseEstimator, X: Any, y: Any = "no_validation", *, reset: bool
@@ -147,8 +149,4 @@ def _as_model_input(X: Any, categorical: list[Any]) -> Any:
     """Give categorical columns one representation: object strings with NaN for missing."""
     if not isinstance(X, pd.DataFrame) or not categorical:
         return X
-    frame = X.copy()
-    for name in categorical:
-        column = frame[name]
-        frame[name] = column.astype(str).astype(object).where(column.notna(), np.nan)
-    return frame
+    return X.assign(**{name: as_category_strings(X[name]) for name in categorical})

@@ -2,7 +2,7 @@
 
 Library modules only call ``logging.getLogger(__name__)``; entry points call
 :func:`configure_logging` once. Level and format come from arguments or from the
-``{{ cookiecutter.package_name | upper }}_LOG_LEVEL`` and ``{{ cookiecutter.package_name | upper }}_LOG_FORMAT`` environment variables.
+environment variables named by :data:`LEVEL_ENV` and :data:`FORMAT_ENV`.
 """
 
 from __future__ import annotations

@@ -385,10 +385,19 @@ def _coerce_categorical(column: pd.Series, strict_types: bool) -> tuple[pd.Serie
         wrong = column[present & ~column.map(_is_category_value)]
         if len(wrong):
             return column, f"expected strings, got {_examples(wrong)}"
+    return as_category_strings(column), None
+
+
+def as_category_strings(column: pd.Series) -> pd.Series:
+    """Represent a categorical column as ``object`` strings with ``NaN`` for missing values.
+
+    Whole floats print without a decimal part, so a code column read as ``1.0`` next to
+    missing values still matches the category ``"1"``.
+    """
+    present = column.notna()
     if pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
         column = column.astype("Int64")
-    values = column.astype(str).astype(object).where(present, np.nan)
-    return values, None
+    return column.astype(str).astype(object).where(present, np.nan)
 
 
 def _is_number(value: Any) -> bool:

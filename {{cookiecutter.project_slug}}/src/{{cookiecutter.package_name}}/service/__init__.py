@@ -5,7 +5,9 @@ Modules: :mod:`.app` (the app factory), :mod:`.routes` (the endpoints), :mod:`.p
 :mod:`.metrics` (Prometheus), :mod:`.openapi` (the API description), :mod:`.errors`
 (the JSON error shape) and :mod:`.server` (gunicorn and the development server).
 
-This package imports nothing on purpose: ``prometheus_client`` must be imported only after
-``PROMETHEUS_MULTIPROC_DIR`` is set, which :func:`.server.run_gunicorn` does before workers
-start.
+This module imports nothing on purpose: ``prometheus_client`` must not be imported before
+:data:`MULTIPROCESS_ENV` is set, which :func:`.server.run_gunicorn` does before workers start.
 """
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Directory where each gunicorn worker writes its metrics (``prometheus_client``'s variable)."""

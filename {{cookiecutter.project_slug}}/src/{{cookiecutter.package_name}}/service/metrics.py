@@ -9,22 +9,22 @@ the model (version, age, readiness) are computed at scrape time by the answering
 
 from __future__ import annotations
 
+{% if classification -%}
+import collections
+{% endif -%}
 import os
 import time
 from collections.abc import Iterator
-{%- if classification %}
-from collections import Counter as Tally
-{%- endif %}
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from {{ cookiecutter.package_name }}.service import MULTIPROCESS_ENV
 from {{ cookiecutter.package_name }}.service.scoring import Scores, ServedModel
 
 NAMESPACE = "{{ cookiecutter.package_name }}"
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 {%- if not classification %}
 _FALLBACK_VALUE_BUCKETS = (-1000.0, -100.0, -10.0, -1.0, 0.0, 1.0, 10.0, 100.0, 1000.0)
@@ -95,7 +95,7 @@ class ServiceMetrics:
         """Count scored rows, the prediction distribution and training/serving skew."""
         self.predictions.labels(endpoint).inc(len(scores.predictions))
 {%- if classification %}
-        for label, count in Tally(scores.predictions).items():
+        for label, count in collections.Counter(scores.predictions).items():
             self.predicted_classes.labels(str(label)).inc(count)
 {%- else %}
         for value in scores.predictions:

@@ -1,0 +1,188 @@
+"""The Flask application factory of the prediction service.
+
+Configuration comes from the environment: every ``{{ cookiecutter.package_name | upper }}_<KEY>`` variable
+becomes the Flask config value ``<KEY>`` (JSON values are parsed), for example
+``{{ cookiecutter.package_name | upper }}_MODEL_PATH``, ``{{ cookiecutter.package_name | upper }}_MAX_BATCH_ROWS`` and
+``{{ cookiecutter.package_name | upper }}_MAX_CONTENT_LENGTH``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+
+from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.service.errors import ApiError, error_body
+from {{ cookiecutter.package_name }}.service.metrics import ServiceMetrics
+from {{ cookiecutter.package_name }}.service.openapi import build_openapi
+from {{ cookiecutter.package_name }}.service.routes import (
+    EXTENSION,
+    PREDICTION_ENDPOINTS,
+    Service,
+    blueprint,
+    current_service,
+)
+from {{ cookiecutter.package_name }}.service.scoring import ServedModel
+
+CONFIG_PREFIX = "{{ cookiecutter.package_name | upper }}"
+MODEL_PATH_ENV = f"{CONFIG_PREFIX}_MODEL_PATH"
+DEFAULT_CONFIG: dict[str, Any] = {
+    "DEBUG": False,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_BATCH_ROWS": 1000,
+}
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("{{ cookiecutter.package_name }}.service.access")
+
+
+def create_app(
+    model_path: str | Path | None = None, config: dict[str, Any] | None = None
+) -> Flask:
+    """Create the service, loading the model once.
+
+    A model that fails to load does not stop the app: ``/health`` answers 200, ``/ready``
+    answers 503 with the reason and prediction endpoints answer 503.
+
+    Parameters
+    ----------
+    model_path : str or Path, optional
+        The artifact directory to serve [default: ``{{ cookiecutter.package_name | upper }}_MODEL_PATH``].
+    config : dict, optional
+        Flask config values overriding the defaults and the environment.
+
+    Returns
+    -------
+    flask.Flask
+        The WSGI application.
+
+    Raises
+    ------
+    ConfigError
+        When ``MAX_BATCH_ROWS`` or ``MAX_CONTENT_LENGTH`` is not a positive integer.
+    """
+    app = Flask(__name__, static_folder=None)
+    app.config.update(DEFAULT_CONFIG)
+    app.config.from_prefixed_env(CONFIG_PREFIX)
+    app.config.update(config or {})
+    _positive_int(app.config, "MAX_CONTENT_LENGTH")
+    max_rows = _positive_int(app.config, "MAX_BATCH_ROWS")
+    path = model_path if model_path is not None else app.config.get("MODEL_PATH")
+    if path:
+        model = ServedModel.load(str(path))
+    else:
+        model = ServedModel(None, f"no model configured: pass a model path or set {MODEL_PATH_ENV}")
+        logger.error("no model to serve: %s", model.error)
+    app.extensions[EXTENSION] = Service(
+        model=model,
+        metrics=ServiceMetrics(model),
+        openapi=build_openapi(model, max_rows),
+        max_rows=max_rows,
+    )
+    app.register_blueprint(blueprint)
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def _positive_int(config: dict[str, Any], key: str) -> int:
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{CONFIG_PREFIX}_{key} must be a positive integer, got {value!r}")
+    return value
+
+
+def _start_request() -> None:
+    """Take the caller's request id when it is well formed, else make one; start the clock."""
+    supplied = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = supplied if _VALID_REQUEST_ID.fullmatch(supplied) else str(uuid.uuid4())
+    g.started = time.perf_counter()
+
+
+def _finish_request(response: Response) -> Response:
+    """Record metrics, return the request id and write the one access-log line."""
+    seconds = time.perf_counter() - g.started
+    service = current_service()
+    endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    service.metrics.observe_request(endpoint, request.method, response.status_code, seconds)
+    error_code = g.get("error_code")
+    if error_code and endpoint in PREDICTION_ENDPOINTS and response.status_code < 500:
+        service.metrics.observe_validation_failure(error_code)
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    access_logger.info(
+        "%s %s %d %.1f ms",
+        request.method,
+        request.path,
+        response.status_code,
+        seconds * 1000,
+        extra={
+            "request_id": g.request_id,
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "latency_ms": round(seconds * 1000, 3),
+            "model_version": service.model.version,
+        },
+    )
+    return response
+
+
+def _api_error(error: ApiError) -> Response:
+    return _error_response(error.status, error.code, error.message, error.details)
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Werkzeug's errors (404, 405, 413, ...) as JSON instead of HTML."""
+    if isinstance(error, RequestEntityTooLarge):
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return _error_response(
+            413,
+            "payload_too_large",
+            f"the request body is larger than the limit of {limit} bytes",
+            {"max_content_length": limit},
+        )
+    code = "_".join(error.name.lower().split())
+    response = _error_response(error.code or 500, code, error.description or error.name)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _unexpected_error(error: Exception) -> Response:
+    """A bug: log it with the request id; the client gets JSON without internals."""
+    request_id = g.get("request_id")
+    logger.error(
+        "unexpected error answering %s %s (request id %s)",
+        request.method,
+        request.path,
+        request_id,
+        exc_info=error,
+        extra={"request_id": request_id},
+    )
+    return _error_response(
+        500,
+        "internal_error",
+        f"unexpected server error; quote request id {request_id} when reporting it",
+        {"request_id": request_id},
+    )
+
+
+def _error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> Response:
+    g.error_code = code
+    response = jsonify(error_body(code, message, details))
+    response.status_code = status
+    return response

@@ -1,0 +1,345 @@
+{%- set classification = cookiecutter.ml_task == "classification" -%}
+"""The OpenAPI 3 description of the service, generated from the served model's schema.
+
+Feature names and types come from the artifact, so the document always describes the
+model actually being served. Every feature accepts ``null`` (a missing value); values
+outside what training saw are accepted too, and counted as skew in ``/metrics``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.schema import NUMERIC, FeatureSpec, Schema
+from {{ cookiecutter.package_name }}.service.payloads import INVOCATION_FORMATS
+from {{ cookiecutter.package_name }}.service.scoring import ServedModel, example_instance
+
+OPENAPI_VERSION = "3.0.3"
+TITLE = {{ (cookiecutter.project_name ~ " prediction service") | tojson }}
+_ERRORS = {
+    "400": ("BadRequest", "The body is not valid JSON or CSV, or not an accepted shape."),
+    "413": ("PayloadTooLarge", "The body or the batch is larger than the configured limit."),
+    "415": ("UnsupportedMediaType", "The content type is not accepted by this endpoint."),
+    "422": ("InvalidFeatures", "The rows do not match the model's schema, or there are none."),
+    "500": ("InternalError", "An unexpected server error; the log has the request id."),
+    "503": ("ModelUnavailable", "No model is loaded; `GET /ready` says why."),
+}
+
+
+def build_openapi(model: ServedModel, max_rows: int) -> dict[str, Any]:
+    """Return the OpenAPI document (a JSON-serialisable dictionary).
+
+    Parameters
+    ----------
+    model : ServedModel
+        The served model; without one, rows are described as free-form objects.
+    max_rows : int
+        Most rows accepted in one request.
+    """
+    schema = model.artifact.schema if model.artifact is not None else None
+    version = model.version or "none (no model loaded)"
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": TITLE,
+            "version": __version__,
+            "description": f"Predictions of model version {version}. "
+            "Every error response has the `Error` shape.",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(schema, max_rows),
+            "responses": {
+                name: _json_response(description, "Error")
+                for name, description in _ERRORS.values()
+            },
+            "parameters": {
+                "RequestId": {
+                    "name": "X-Request-ID",
+                    "in": "header",
+                    "required": False,
+                    "description": "Correlation id, echoed in the response and written to the "
+                    "logs; generated when absent or malformed.",
+                    "schema": {"type": "string", "maxLength": 128},
+                }
+            },
+        },
+    }
+
+
+def _paths() -> dict[str, Any]:
+    errors = {status: {"$ref": f"#/components/responses/{name}"} for status, (name, _) in _ERRORS.items()}
+    common = {"parameters": [{"$ref": "#/components/parameters/RequestId"}]}
+    return {
+        "/health": {
+            "get": {
+                **common,
+                "operationId": "health",
+                "summary": "Liveness: the process answers.",
+                "responses": {"200": _json_response("Alive.", "Health")},
+            }
+        },
+        "/ready": {
+            "get": {
+                **common,
+                "operationId": "ready",
+                "summary": "Readiness: a model is loaded and passed its self-check.",
+                "responses": {
+                    "200": _json_response("Ready to predict.", "Readiness"),
+                    "503": _json_response("Not ready; `reason` says why.", "Readiness"),
+                },
+            }
+        },
+        "/metadata": {
+            "get": {
+                **common,
+                "operationId": "metadata",
+                "summary": "The served model: version, training metadata, metrics, schema.",
+                "responses": {"200": _json_response("The model.", "Metadata"), "503": errors["503"]},
+            }
+        },
+        "/predict": {
+            "post": {
+                **common,
+                "operationId": "predict",
+                "summary": "Predict a batch of rows, or a single row.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("PredictRequest")}},
+                },
+                "responses": {
+                    "200": _json_response("One prediction per row, in order.", "PredictResponse"),
+                    **errors,
+                },
+            }
+        },
+        "/invocations": {
+            "post": {
+                **common,
+                "operationId": "invocations",
+                "summary": "The MLflow scoring protocol.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _ref("InvocationRequest")},
+                        "text/csv": {
+                            "schema": {"type": "string", "description": "CSV with a header row."}
+                        },
+                    },
+                },
+                "responses": {
+                    "200": _json_response("One prediction per row, in order.", "InvocationResponse"),
+                    **errors,
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                **common,
+                "operationId": "metrics",
+                "summary": "Prometheus metrics, aggregated over all workers.",
+                "responses": {
+                    "200": {
+                        "description": "The Prometheus text exposition format.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                **common,
+                "operationId": "openapi",
+                "summary": "This document.",
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+
+
+def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
+    batch = {"type": "array", "items": _ref("Instance"), "minItems": 1, "maxItems": max_rows}
+    return {
+        "Instance": _instance(schema),
+        "Columns": _columns(schema),
+        "PredictRequest": {
+            "oneOf": [
+                _object({"instances": batch}, description="A batch of rows."),
+                _ref("Instance"),
+            ]
+        },
+        "PredictResponse": _object(
+            {
+                "predictions": {"type": "array", "items": _prediction(schema)},
+{%- if classification %}
+                "probabilities": {
+                    "type": "array",
+                    "description": "Per row, the probability of each class.",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                },
+{%- endif %}
+                "model_version": {"type": "string"},
+            }
+        ),
+        "InvocationRequest": {
+            "oneOf": [
+                _object(
+                    {
+                        "dataframe_split": _object(
+                            {
+                                "columns": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "uniqueItems": True,
+                                },
+                                "data": {
+                                    "type": "array",
+                                    "items": {"type": "array", "items": {}},
+                                    "minItems": 1,
+                                    "maxItems": max_rows,
+                                },
+                                "index": {"type": "array", "items": {}},
+                            },
+                            required=["columns", "data"],
+                        )
+                    }
+                ),
+                _object({"dataframe_records": batch}),
+                _object({"instances": batch}),
+                _object({"inputs": {"oneOf": [batch, _ref("Columns")]}}),
+            ],
+            "description": f"Exactly one of: {', '.join(INVOCATION_FORMATS)}.",
+        },
+        "InvocationResponse": _object(
+            {"predictions": {"type": "array", "items": _prediction(schema)}}
+        ),
+        "Error": _object(
+            {
+                "error": _object(
+                    {
+                        "code": {"type": "string", "example": "invalid_features"},
+                        "message": {"type": "string"},
+                        "details": {
+                            "type": "object",
+                            "description": "Context, e.g. `fields`: offending field -> reason.",
+                            "additionalProperties": True,
+                        },
+                    }
+                )
+            }
+        ),
+        "Health": _object({"status": {"type": "string", "enum": ["ok"]}}),
+        "Readiness": _object(
+            {
+                "status": {"type": "string", "enum": ["ready", "unavailable"]},
+                "model_version": {"type": "string"},
+                "reason": {"type": "string"},
+            },
+            required=["status"],
+        ),
+        "Metadata": _object(
+            {
+                "name": {"type": "string"},
+                "model_class": {"type": "string"},
+                "version": {"type": "string"},
+                "trained_at": {"type": "string", "format": "date-time", "nullable": True},
+                "task": {"type": "string"},
+                "metrics": {"type": "object", "nullable": True, "additionalProperties": True},
+                "versions": {"type": "object", "additionalProperties": {"type": "string"}},
+                "schema": {"type": "object", "additionalProperties": True},
+            },
+            additional=True,
+        ),
+    }
+
+
+def _instance(schema: Schema | None) -> dict[str, Any]:
+    if schema is None:
+        return {"type": "object", "description": "No model is loaded.", "additionalProperties": True}
+    return {
+        **_object(
+            {spec.name: _feature(spec) for spec in schema.features},
+            description="One row: a value for every feature; null for a missing value.",
+        ),
+        "example": example_instance(schema),
+    }
+
+
+def _columns(schema: Schema | None) -> dict[str, Any]:
+    if schema is None:
+        return {"type": "object", "additionalProperties": {"type": "array", "items": {}}}
+    return _object(
+        {spec.name: {"type": "array", "items": _feature(spec)} for spec in schema.features},
+        description="Column name to its values, one per row; every column equally long.",
+    )
+
+
+def _feature(spec: FeatureSpec) -> dict[str, Any]:
+    seen = "had" if spec.nullable else "had no"
+    if spec.kind == NUMERIC:
+        return {
+            "type": "number",
+            "nullable": True,
+            "description": f"Numeric; {_range(spec)} in training, which {seen} missing values.",
+        }
+    return {
+        "type": "string",
+        "nullable": True,
+        "description": f"Categorical; training saw {', '.join(spec.categories) or 'no values'} "
+        f"and {seen} missing values.",
+    }
+
+
+def _range(spec: FeatureSpec) -> str:
+    if spec.minimum is None or spec.maximum is None:
+        return "no values"
+    return f"{spec.minimum:g} to {spec.maximum:g}"
+
+
+def _prediction(schema: Schema | None) -> dict[str, Any]:
+{%- if classification %}
+    classes = list(schema.target.classes) if schema is not None else []
+    if not classes:
+        return {"description": "A class label."}
+    kinds = {bool: "boolean", int: "integer", float: "number"}
+    return {"type": kinds.get(type(classes[0]), "string"), "enum": classes}
+{%- else %}
+    target = schema.target.name if schema is not None else "value"
+    return {"type": "number", "description": f"Predicted {target}."}
+{%- endif %}
+
+
+def _object(
+    properties: dict[str, Any],
+    *,
+    required: list[str] | None = None,
+    additional: bool = False,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """An object schema; every property is required unless ``required`` says otherwise."""
+    result: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": additional,
+    }
+    if description:
+        result["description"] = description
+    return result
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json_response(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}

@@ -1,0 +1,143 @@
+{%- set classification = cookiecutter.ml_task == "classification" -%}
+"""The endpoints; each reads the state :func:`~{{ cookiecutter.package_name }}.service.app.create_app` stored on the app."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from {{ cookiecutter.package_name }}.artifact import Artifact
+from {{ cookiecutter.package_name }}.service.metrics import ServiceMetrics
+from {{ cookiecutter.package_name }}.service.payloads import parse_invocation, parse_predict
+from {{ cookiecutter.package_name }}.service.scoring import Scores, ServedModel, score
+
+EXTENSION = "{{ cookiecutter.package_name }}"
+PREDICTION_ENDPOINTS = ("/predict", "/invocations")
+
+blueprint = Blueprint("service", __name__)
+
+
+@dataclass(frozen=True)
+class Service:
+    """Everything the endpoints share, built once per app.
+
+    Attributes
+    ----------
+    model : ServedModel
+        The model loaded at start-up (or the reason there is none).
+    metrics : ServiceMetrics
+        The Prometheus metrics.
+    openapi : dict
+        The OpenAPI document.
+    max_rows : int
+        Most rows accepted in one prediction request.
+    """
+
+    model: ServedModel
+    metrics: ServiceMetrics
+    openapi: dict[str, Any]
+    max_rows: int
+
+
+def current_service() -> Service:
+    """The :class:`Service` of the app handling the current request."""
+    service: Service = current_app.extensions[EXTENSION]
+    return service
+
+
+@blueprint.get("/health")
+def health() -> ResponseReturnValue:
+    """Liveness: 200 whenever the process can answer."""
+    return {"status": "ok"}
+
+
+@blueprint.get("/ready")
+def ready() -> ResponseReturnValue:
+    """Readiness: 200 when a model is loaded and passed its self-check, else 503 and why."""
+    model = current_service().model
+    if model.ready:
+        return {"status": "ready", "model_version": model.version}
+    return {"status": "unavailable", "reason": model.error}, 503
+
+
+@blueprint.get("/metadata")
+def metadata() -> ResponseReturnValue:
+    """The served model: name, version, training time, metrics and input schema."""
+    artifact = current_service().model.require()
+    recorded = artifact.metadata
+    return _finite(
+        {
+            "name": recorded.get("package"),
+            "model_class": recorded.get("model_class"),
+            "version": artifact.version,
+            "trained_at": recorded.get("created_at"),
+            "task": artifact.schema.task,
+            "metrics": recorded.get("metrics"),
+            "versions": recorded.get("versions", {}),
+            "schema": artifact.schema.to_dict(),
+        }
+    )
+
+
+@blueprint.post("/predict")
+def predict() -> ResponseReturnValue:
+    """Predict ``{"instances": [...]}`` or a single instance."""
+    service = current_service()
+    artifact = service.model.require()
+    features = parse_predict(
+        request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
+    )
+    scores = _score(service, artifact, features, "predict")
+    return {
+        "predictions": scores.predictions,
+{%- if classification %}
+        "probabilities": scores.probabilities,
+{%- endif %}
+        "model_version": artifact.version,
+    }
+
+
+@blueprint.post("/invocations")
+def invocations() -> ResponseReturnValue:
+    """The MLflow scoring protocol: JSON in one of four shapes, or CSV."""
+    service = current_service()
+    artifact = service.model.require()
+    features = parse_invocation(
+        request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
+    )
+    return {"predictions": _score(service, artifact, features, "invocations").predictions}
+
+
+@blueprint.get("/metrics")
+def metrics() -> ResponseReturnValue:
+    """Prometheus metrics in the text exposition format."""
+    return Response(current_service().metrics.render(), content_type=CONTENT_TYPE_LATEST)
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(current_service().openapi)
+
+
+def _score(service: Service, artifact: Artifact, features: pd.DataFrame, endpoint: str) -> Scores:
+    scores = score(artifact, features)
+    service.metrics.observe_scores(endpoint, scores)
+    return scores
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN and infinities (which JSON cannot carry) with null, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value

@@ -1,0 +1,167 @@
+"""Run the service: gunicorn in production, Flask's development server on a laptop.
+
+Nothing here imports the app at module level: gunicorn workers build it after they
+fork, once :data:`~{{ cookiecutter.package_name }}.service.MULTIPROCESS_ENV` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from {{ cookiecutter.package_name }}.logging_config import LEVELS, JsonFormatter, logging_config
+from {{ cookiecutter.package_name }}.service import MULTIPROCESS_ENV
+
+logger = logging.getLogger(__name__)
+
+PROC_NAME = "{{ cookiecutter.project_slug }}"
+SHARED_MEMORY = Path("/dev/shm")
+# Settings that only newer gunicorn releases know; skipped on older ones.
+_OPTIONAL_SETTINGS = frozenset({"control_socket_disable"})
+
+
+class ServiceApplication(BaseApplication):
+    """gunicorn serving the app; every worker loads its own copy of the model.
+
+    Parameters
+    ----------
+    model_path : Path
+        The artifact directory to serve.
+    options : dict
+        gunicorn settings (see :func:`gunicorn_options`).
+    """
+
+    def __init__(self, model_path: Path, options: dict[str, Any]) -> None:
+        self.model_path = model_path
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply :attr:`options` (called by gunicorn)."""
+        for key, value in self.options.items():
+            if key in self.cfg.settings or key not in _OPTIONAL_SETTINGS:
+                self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        """Build the app in a worker (called by gunicorn after the fork).
+
+        Native thread pools (OpenMP, BLAS) are limited to one thread: the workers already
+        use every CPU, and more threads per worker would only compete for them.
+        """
+        from threadpoolctl import threadpool_limits
+
+        from {{ cookiecutter.package_name }}.service.app import create_app
+
+        threadpool_limits(limits=1)
+        return create_app(self.model_path)
+
+
+def run_gunicorn(
+    model_path: Path, host: str, port: int, *, workers: int | None, threads: int, timeout: int
+) -> None:
+    """Serve with gunicorn until SIGTERM or SIGINT, then shut down gracefully.
+
+    Metrics are shared between workers through ``PROMETHEUS_MULTIPROC_DIR``: the
+    directory given in the environment (which must be emptied between runs), or else a
+    temporary one created for this run and removed after it.
+
+    Parameters
+    ----------
+    model_path : Path
+        The artifact directory to serve.
+    host, port :
+        Address to listen on.
+    workers : int or None
+        Worker processes; the number of CPUs when None.
+    threads : int
+        Threads per worker; more than one selects gunicorn's ``gthread`` worker.
+    timeout : int
+        Seconds before a silent worker is restarted, and the graceful-shutdown grace.
+    """
+    options = gunicorn_options(host, port, workers=workers, threads=threads, timeout=timeout)
+    with _metrics_directory():
+        ServiceApplication(model_path, options).run()
+
+
+def run_dev_server(model_path: Path, host: str, port: int) -> None:
+    """Serve with Flask's single-process development server, for local use only."""
+    from {{ cookiecutter.package_name }}.service.app import create_app
+
+    logger.warning(
+        "starting Flask's development server: not for production; "
+        "run `serve` without --dev to use gunicorn"
+    )
+    app = create_app(model_path)
+    app.run(host=host, port=port, debug=app.debug, use_reloader=False)
+
+
+def gunicorn_options(
+    host: str, port: int, *, workers: int | None, threads: int, timeout: int
+) -> dict[str, Any]:
+    """gunicorn settings for a CPU-bound model; arguments as in :func:`run_gunicorn`."""
+    options: dict[str, Any] = {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": workers or os.cpu_count() or 1,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "timeout": timeout,
+        "graceful_timeout": timeout,
+        "keepalive": 5,
+        "proc_name": PROC_NAME,
+        "logconfig_dict": _logging_config(),
+        "child_exit": _child_exit,
+        # Runtime management goes through signals; no control socket in $HOME.
+        "control_socket_disable": True,
+    }
+    if SHARED_MEMORY.is_dir():
+        # Worker heartbeats on a memory filesystem never block on disk I/O.
+        options["worker_tmp_dir"] = str(SHARED_MEMORY)
+    return options
+
+
+def _logging_config() -> dict[str, Any]:
+    """The shared logging config, at the level and in the format the CLI set up.
+
+    gunicorn's own access log is silenced: the app writes one line per request, with the
+    request id and model version.
+    """
+    root = logging.getLogger()
+    level = logging.getLevelName(root.level).lower()
+    fmt = None
+    if root.handlers:
+        json_lines = any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers)
+        fmt = "json" if json_lines else "text"
+    config = logging_config(level if level in LEVELS else None, fmt)
+    config["loggers"]["gunicorn.access"]["level"] = "WARNING"
+    return config
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook, in the master: forget a dead worker's live gauges."""
+    # Imported here, not at the top: prometheus_client must see MULTIPROCESS_ENV first.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+@contextmanager
+def _metrics_directory() -> Iterator[str]:
+    configured = os.environ.get(MULTIPROCESS_ENV)
+    if configured:
+        os.makedirs(configured, exist_ok=True)
+        yield configured
+        return
+    with tempfile.TemporaryDirectory(prefix=f"{PROC_NAME}-metrics-") as directory:
+        os.environ[MULTIPROCESS_ENV] = directory
+        try:
+            yield directory
+        finally:
+            del os.environ[MULTIPROCESS_ENV]
