@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Gradient boosting parallelises with OpenMP. On small test data threads only add overhead,
+# and on a busy CI machine spinning OpenMP threads slow each fit down a hundredfold, so the
+# tests (and the subprocesses they start) run single-threaded.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from {{ cookiecutter.package_name }}.config import load_config
 from {{ cookiecutter.package_name }}.data import load_csv

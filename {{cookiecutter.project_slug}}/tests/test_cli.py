@@ -183,7 +183,7 @@ def test_help_does_not_import_heavy_libraries():
         "import sys\n"
         "from {{ cookiecutter.package_name }}.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = {'sklearn', 'pandas', 'numpy', 'flask', 'matplotlib', 'skops', 'scipy'}\n"
+        "heavy = {'sklearn', 'pandas', 'numpy', 'matplotlib', 'skops', 'scipy'{% if cookiecutter.include_api == "yes" %}, 'flask'{% endif %}}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
     )
     result = subprocess.run(

@@ -65,7 +65,7 @@ def resolve(level: str | None = None, fmt: str | None = None) -> tuple[str, str]
 
 
 def logging_config(level: str | None = None, fmt: str | None = None) -> dict[str, Any]:
-    """Return the ``dictConfig`` dictionary (also usable as gunicorn's ``logconfig_dict``)."""
+    """Return the ``dictConfig`` dictionary{% if cookiecutter.include_api == "yes" %} (also gunicorn's ``logconfig_dict``){% endif %}."""
     chosen_level, chosen_format = resolve(level, fmt)
     return {
         "version": 1,

@@ -381,6 +381,8 @@ def _coerce_numeric(column: pd.Series, strict_types: bool) -> tuple[pd.Series, s
 
 def _coerce_categorical(column: pd.Series, strict_types: bool) -> tuple[pd.Series, str | None]:
     present = column.notna()
+    if strict_types and pd.api.types.is_bool_dtype(column):
+        return column, "expected strings, got booleans"
     if strict_types and column.dtype == object:
         wrong = column[present & ~column.map(_is_category_value)]
         if len(wrong):
@@ -395,7 +397,9 @@ def as_category_strings(column: pd.Series) -> pd.Series:
     missing values still matches the category ``"1"``.
     """
     present = column.notna()
-    if pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
+    values = column.dropna()
+    # Beyond 2**53 floats are not exact integers (and may not fit Int64): keep them as floats.
+    if pd.api.types.is_float_dtype(column) and ((values % 1 == 0) & (values.abs() <= 2**53)).all():
         column = column.astype("Int64")
     return column.astype(str).astype(object).where(present, np.nan)
 

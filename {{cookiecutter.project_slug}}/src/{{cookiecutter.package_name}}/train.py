@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """A fitted model with everything needed to save, evaluate and serve it."""
+    """A fitted model with everything needed to save, evaluate and use it."""
 
     model: Model
     schema: Schema

@@ -80,7 +80,9 @@ def create_app(
     if path:
         model = ServedModel.load(str(path))
     else:
-        model = ServedModel(None, f"no model configured: pass a model path or set {MODEL_PATH_ENV}")
+        model = ServedModel(
+            None, f"no model configured: pass a model path or set {MODEL_PATH_ENV}"
+        )
         logger.error("no model to serve: %s", model.error)
     app.extensions[EXTENSION] = Service(
         model=model,

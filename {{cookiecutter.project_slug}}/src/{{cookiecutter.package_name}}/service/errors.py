@@ -1,4 +1,4 @@
-"""The one error shape of the HTTP API: ``{"error": {"code", "message", "details"}}``."""
+"""The one error shape of the HTTP API: an ``error`` object of ``code``, ``message``, ``details``."""
 
 from __future__ import annotations
 
@@ -17,19 +17,23 @@ class ApiError(Exception):
     message : str
         One line for a human.
     details : dict, optional
-        Structured context, such as ``{"fields": {name: reason}}``.
+        Structured context, such as ``fields``: each offending field and what is wrong.
     """
 
     def __init__(
         self, status: int, code: str, message: str, details: dict[str, Any] | None = None
     ) -> None:
-        super().__init__(message)
+        super().__init__(status, code, message, details)
         self.status = status
         self.code = code
         self.message = message
         self.details = dict(details or {})
 
+    def __str__(self) -> str:
+        return self.message
+
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the JSON body of an error response."""
-    return {"error": {"code": code, "message": message, "details": dict(details or {})}}
+    error = {"code": code, "message": message, "details": dict(details or {})}
+    return {"error": error}

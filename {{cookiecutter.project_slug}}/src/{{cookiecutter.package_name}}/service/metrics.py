@@ -1,10 +1,10 @@
 {%- set classification = cookiecutter.ml_task == "classification" -%}
 """Prometheus metrics of the service, correct under several gunicorn workers.
 
-When ``PROMETHEUS_MULTIPROC_DIR`` is set (:func:`~{{ cookiecutter.package_name }}.service.server.run_gunicorn`
-sets it before workers start), each worker writes its samples to files there and
-``/metrics`` adds up every worker's, whichever worker answers the scrape. Facts about
-the model (version, age, readiness) are computed at scrape time by the answering worker.
+When ``PROMETHEUS_MULTIPROC_DIR`` is set (``run_gunicorn`` sets it before workers start),
+each worker writes its samples to files there and ``/metrics`` adds up every worker's,
+whichever worker answers the scrape. Facts about the model (version, age, readiness) are
+computed at scrape time by the answering worker.
 """
 
 from __future__ import annotations
@@ -91,8 +91,20 @@ class ServiceMetrics:
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(seconds)
 
-    def observe_scores(self, endpoint: str, scores: Scores) -> None:
-        """Count scored rows, the prediction distribution and training/serving skew."""
+    def observe_scores(
+        self, endpoint: str, scores: Scores, skew: dict[str, dict[str, int]]
+    ) -> None:
+        """Count scored rows, the prediction distribution and training/serving skew.
+
+        Parameters
+        ----------
+        endpoint : str
+            ``predict`` or ``invocations``.
+        scores : Scores
+            What the model answered.
+        skew : dict
+            Output of :meth:`~{{ cookiecutter.package_name }}.schema.Schema.skew` for the rows.
+        """
         self.predictions.labels(endpoint).inc(len(scores.predictions))
 {%- if classification %}
         for label, count in collections.Counter(scores.predictions).items():
@@ -101,7 +113,7 @@ class ServiceMetrics:
         for value in scores.predictions:
             self.predicted_values.observe(value)
 {%- endif %}
-        for feature, kinds in scores.skew.items():
+        for feature, kinds in skew.items():
             for kind, count in kinds.items():
                 self.skew.labels(feature, kind).inc(count)
 
@@ -145,7 +157,9 @@ class _ModelCollector:
         )
         if self.model.version is not None:
             info = GaugeMetricFamily(
-                f"{NAMESPACE}_model_info", "The served model's version (always 1).", labels=["version"]
+                f"{NAMESPACE}_model_info",
+                "The served model's version (always 1).",
+                labels=["version"],
             )
             info.add_metric([self.model.version], 1.0)
             yield info

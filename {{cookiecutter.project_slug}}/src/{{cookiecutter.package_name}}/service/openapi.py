@@ -60,8 +60,9 @@ def build_openapi(model: ServedModel, max_rows: int) -> dict[str, Any]:
                     "in": "header",
                     "required": False,
                     "description": "Correlation id, echoed in the response and written to the "
-                    "logs; generated when absent or malformed.",
-                    "schema": {"type": "string", "maxLength": 128},
+                    "logs. One is generated when it is absent, or not 1-128 characters from "
+                    "letters, digits and `._:-`.",
+                    "schema": _string(),
                 }
             },
         },
@@ -69,7 +70,9 @@ def build_openapi(model: ServedModel, max_rows: int) -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
-    errors = {status: {"$ref": f"#/components/responses/{name}"} for status, (name, _) in _ERRORS.items()}
+    errors = {
+        status: {"$ref": f"#/components/responses/{name}"} for status, (name, _) in _ERRORS.items()
+    }
     common = {"parameters": [{"$ref": "#/components/parameters/RequestId"}]}
     return {
         "/health": {
@@ -96,7 +99,10 @@ def _paths() -> dict[str, Any]:
                 **common,
                 "operationId": "metadata",
                 "summary": "The served model: version, training metadata, metrics, schema.",
-                "responses": {"200": _json_response("The model.", "Metadata"), "503": errors["503"]},
+                "responses": {
+                    "200": _json_response("The model.", "Metadata"),
+                    "503": errors["503"],
+                },
             }
         },
         "/predict": {
@@ -106,7 +112,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "Predict a batch of rows, or a single row.",
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("PredictRequest")}},
+                    "content": _content(_ref("PredictRequest")),
                 },
                 "responses": {
                     "200": _json_response("One prediction per row, in order.", "PredictResponse"),
@@ -129,7 +135,9 @@ def _paths() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "200": _json_response("One prediction per row, in order.", "InvocationResponse"),
+                    "200": _json_response(
+                        "One prediction per row, in order.", "InvocationResponse"
+                    ),
                     **errors,
                 },
             }
@@ -142,7 +150,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "The Prometheus text exposition format.",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                        "content": _content(_string(), "text/plain"),
                     }
                 },
             }
@@ -155,7 +163,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "The OpenAPI document.",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": _content(_map(True)),
                     }
                 },
             }
@@ -164,7 +172,7 @@ def _paths() -> dict[str, Any]:
 
 
 def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
-    batch = {"type": "array", "items": _ref("Instance"), "minItems": 1, "maxItems": max_rows}
+    batch = {**_array(_ref("Instance")), "minItems": 1, "maxItems": max_rows}
     return {
         "Instance": _instance(schema),
         "Columns": _columns(schema),
@@ -176,18 +184,14 @@ def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
         },
         "PredictResponse": _object(
             {
-                "predictions": {"type": "array", "items": _prediction(schema)},
+                "predictions": _array(_prediction(schema)),
 {%- if classification %}
                 "probabilities": {
-                    "type": "array",
+                    **_array(_map({"type": "number", "minimum": 0, "maximum": 1})),
                     "description": "Per row, the probability of each class.",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
-                    },
                 },
 {%- endif %}
-                "model_version": {"type": "string"},
+                "model_version": _string(),
             }
         ),
         "InvocationRequest": {
@@ -196,18 +200,9 @@ def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
                     {
                         "dataframe_split": _object(
                             {
-                                "columns": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                    "uniqueItems": True,
-                                },
-                                "data": {
-                                    "type": "array",
-                                    "items": {"type": "array", "items": {}},
-                                    "minItems": 1,
-                                    "maxItems": max_rows,
-                                },
-                                "index": {"type": "array", "items": {}},
+                                "columns": {**_array(_string()), "uniqueItems": True},
+                                "data": {**batch, "items": _array({})},
+                                "index": _array({}),
                             },
                             required=["columns", "data"],
                         )
@@ -215,47 +210,44 @@ def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
                 ),
                 _object({"dataframe_records": batch}),
                 _object({"instances": batch}),
-                _object({"inputs": {"oneOf": [batch, _ref("Columns")]}}),
+                _object({"inputs": _one_of(batch, _ref("Columns"))}),
             ],
             "description": f"Exactly one of: {', '.join(INVOCATION_FORMATS)}.",
         },
-        "InvocationResponse": _object(
-            {"predictions": {"type": "array", "items": _prediction(schema)}}
-        ),
+        "InvocationResponse": _object({"predictions": _array(_prediction(schema))}),
         "Error": _object(
             {
                 "error": _object(
                     {
                         "code": {"type": "string", "example": "invalid_features"},
-                        "message": {"type": "string"},
+                        "message": _string(),
                         "details": {
-                            "type": "object",
+                            **_map(True),
                             "description": "Context, e.g. `fields`: offending field -> reason.",
-                            "additionalProperties": True,
                         },
                     }
                 )
             }
         ),
-        "Health": _object({"status": {"type": "string", "enum": ["ok"]}}),
+        "Health": _object({"status": _string("ok")}),
         "Readiness": _object(
             {
-                "status": {"type": "string", "enum": ["ready", "unavailable"]},
-                "model_version": {"type": "string"},
-                "reason": {"type": "string"},
+                "status": _string("ready", "unavailable"),
+                "model_version": _string(),
+                "reason": _string(),
             },
             required=["status"],
         ),
         "Metadata": _object(
             {
-                "name": {"type": "string"},
-                "model_class": {"type": "string"},
-                "version": {"type": "string"},
+                "name": _string(),
+                "model_class": _string(),
+                "version": _string(),
                 "trained_at": {"type": "string", "format": "date-time", "nullable": True},
-                "task": {"type": "string"},
-                "metrics": {"type": "object", "nullable": True, "additionalProperties": True},
-                "versions": {"type": "object", "additionalProperties": {"type": "string"}},
-                "schema": {"type": "object", "additionalProperties": True},
+                "task": _string(),
+                "metrics": {**_map(True), "nullable": True},
+                "versions": _map(_string()),
+                "schema": _map(True),
             },
             additional=True,
         ),
@@ -264,7 +256,7 @@ def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
 
 def _instance(schema: Schema | None) -> dict[str, Any]:
     if schema is None:
-        return {"type": "object", "description": "No model is loaded.", "additionalProperties": True}
+        return {**_map(True), "description": "No model is loaded."}
     return {
         **_object(
             {spec.name: _feature(spec) for spec in schema.features},
@@ -276,9 +268,9 @@ def _instance(schema: Schema | None) -> dict[str, Any]:
 
 def _columns(schema: Schema | None) -> dict[str, Any]:
     if schema is None:
-        return {"type": "object", "additionalProperties": {"type": "array", "items": {}}}
+        return _map(_array({}))
     return _object(
-        {spec.name: {"type": "array", "items": _feature(spec)} for spec in schema.features},
+        {spec.name: _array(_feature(spec)) for spec in schema.features},
         description="Column name to its values, one per row; every column equally long.",
     )
 
@@ -342,4 +334,26 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _json_response(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    return {"description": description, "content": _content(_ref(schema))}
+
+
+def _content(schema: dict[str, Any], media_type: str = "application/json") -> dict[str, Any]:
+    media = {"schema": schema}
+    return {media_type: media}
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def _map(values: dict[str, Any] | bool) -> dict[str, Any]:
+    """An object with any keys whose values match ``values`` (True: anything)."""
+    return {"type": "object", "additionalProperties": values}
+
+
+def _string(*choices: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(choices)} if choices else {"type": "string"}
+
+
+def _one_of(*schemas: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": list(schemas)}

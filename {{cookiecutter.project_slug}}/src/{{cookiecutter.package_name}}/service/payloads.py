@@ -1,10 +1,11 @@
 """Request bodies to validated features: ``/predict`` JSON and the MLflow scoring formats.
 
-Every accepted shape is turned into columns of plain values, checked for what pandas would
-hide (non-finite numbers, rows without a key), then validated against the model's schema
-with :meth:`~{{ cookiecutter.package_name }}.schema.Schema.validate_features`. Anything
-wrong raises :class:`~{{ cookiecutter.package_name }}.service.errors.ApiError` naming the
-offending fields; nothing here lets client input reach the model unchecked.
+Every JSON shape is turned into columns of plain values, checked for what pandas would
+hide (non-finite numbers, rows without a key), then validated strictly against the model's
+schema with :meth:`~{{ cookiecutter.package_name }}.schema.Schema.validate_features`: JSON is
+typed, so a string where a number belongs is an error. CSV is untyped text and is validated
+leniently, exactly like batch prediction. Anything wrong raises
+:class:`~{{ cookiecutter.package_name }}.service.errors.ApiError` naming the offending fields.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def parse_invocation(body: bytes, mimetype: str, schema: Schema, max_rows: int) 
     Parameters, return value and errors are those of :func:`parse_predict`.
     """
     if mimetype == CSV:
-        return _validate_frame(_infinite_if_huge(read_csv(body, max_rows)), schema)
+        return _validate_frame(_infinite_if_huge(read_csv(body, max_rows)), schema, strict=False)
     if not is_json(mimetype):
         raise _unsupported(mimetype, [JSON, CSV])
     document = load_json(body)
@@ -134,7 +135,9 @@ def load_json(body: bytes) -> Any:
             {"line": exc.lineno, "column": exc.colno},
         ) from None
     except (ValueError, RecursionError) as exc:  # bad encoding, huge integer, deep nesting
-        raise ApiError(400, "invalid_json", f"body is not valid JSON: {_first_line(exc)}") from None
+        raise ApiError(
+            400, "invalid_json", f"body is not valid JSON: {_first_line(exc)}"
+        ) from None
 
 
 def read_csv(body: bytes, max_rows: int) -> pd.DataFrame:
@@ -164,7 +167,7 @@ def _in_float_range(value: int) -> int | float:
     try:
         float(value)
     except OverflowError:
-        return math.copysign(math.inf, value)
+        return math.inf if value > 0 else -math.inf
     return value
 
 
@@ -265,7 +268,7 @@ def _split(value: Any, max_rows: int) -> _Batch:
 
 
 def _columnar(value: dict[str, Any], max_rows: int) -> _Batch:
-    """Columns from ``{"inputs": {column: [values]}}``; every column must be as long."""
+    """Columns from ``inputs`` as an object of columns; every column must be as long."""
     for name, values in value.items():
         if not isinstance(values, list):
             raise ApiError(
@@ -306,25 +309,28 @@ def _validate(batch: _Batch, schema: Schema) -> pd.DataFrame:
             values = [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
         columns[name] = values
     frame = pd.DataFrame(columns, index=pd.RangeIndex(batch.rows))
-    return _validate_frame(frame, schema, problems)
+    return _validate_frame(frame, schema, strict=True, problems=problems)
 
 
 def _validate_frame(
-    frame: pd.DataFrame, schema: Schema, problems: dict[str, str] | None = None
+    frame: pd.DataFrame, schema: Schema, *, strict: bool, problems: dict[str, str] | None = None
 ) -> pd.DataFrame:
-    """Validate strictly; report the schema's problems and ``problems`` together (422)."""
+    """Validate; report the schema's problems and ``problems`` together (422)."""
     found = dict(problems or {})
     try:
-        features = schema.validate_features(frame, allow_extra=False, strict_types=True)
+        features = schema.validate_features(frame, allow_extra=False, strict_types=strict)
     except DataError as exc:
         found = {**exc.problems, **found}
     if found:
-        shown = "; ".join(f"{name}: {why}" for name, why in list(found.items())[:_PROBLEMS_IN_MESSAGE])
+        shown = "; ".join(
+            f"{name}: {why}" for name, why in list(found.items())[:_PROBLEMS_IN_MESSAGE]
+        )
         more = len(found) - _PROBLEMS_IN_MESSAGE
         raise ApiError(
             422,
             "invalid_features",
-            f"rows do not match the model's schema: {shown}" + (f" and {more} more" if more > 0 else ""),
+            f"rows do not match the model's schema: {shown}"
+            + (f" and {more} more" if more > 0 else ""),
             {"fields": found},
         )
     return features

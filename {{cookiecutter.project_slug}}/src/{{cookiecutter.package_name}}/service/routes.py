@@ -1,14 +1,16 @@
 {%- set classification = cookiecutter.ml_task == "classification" -%}
-"""The endpoints; each reads the state :func:`~{{ cookiecutter.package_name }}.service.app.create_app` stored on the app."""
+"""The endpoints; each reads the :class:`Service` that ``create_app`` stored on the app."""
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -16,6 +18,8 @@ from {{ cookiecutter.package_name }}.artifact import Artifact
 from {{ cookiecutter.package_name }}.service.metrics import ServiceMetrics
 from {{ cookiecutter.package_name }}.service.payloads import parse_invocation, parse_predict
 from {{ cookiecutter.package_name }}.service.scoring import Scores, ServedModel, score
+
+logger = logging.getLogger(__name__)
 
 EXTENSION = "{{ cookiecutter.package_name }}"
 PREDICTION_ENDPOINTS = ("/predict", "/invocations")
@@ -93,14 +97,15 @@ def predict() -> ResponseReturnValue:
     features = parse_predict(
         request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
     )
-    scores = _score(service, artifact, features, "predict")
-    return {
-        "predictions": scores.predictions,
+    scores = score(artifact, features)
+    response = jsonify(
+        predictions=scores.predictions,
 {%- if classification %}
-        "probabilities": scores.probabilities,
+        probabilities=scores.probabilities,
 {%- endif %}
-        "model_version": artifact.version,
-    }
+        model_version=artifact.version,
+    )
+    return _observe_after_sending(response, "predict", artifact, features, scores)
 
 
 @blueprint.post("/invocations")
@@ -111,7 +116,9 @@ def invocations() -> ResponseReturnValue:
     features = parse_invocation(
         request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
     )
-    return {"predictions": _score(service, artifact, features, "invocations").predictions}
+    scores = score(artifact, features)
+    response = jsonify(predictions=scores.predictions)
+    return _observe_after_sending(response, "invocations", artifact, features, scores)
 
 
 @blueprint.get("/metrics")
@@ -123,13 +130,28 @@ def metrics() -> ResponseReturnValue:
 @blueprint.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI 3 description of this API."""
-    return jsonify(current_service().openapi)
+    # Serialised here rather than by jsonify, which would sort the keys: the order of the
+    # properties is the order of the model's features.
+    return Response(json.dumps(current_service().openapi), mimetype="application/json")
 
 
-def _score(service: Service, artifact: Artifact, features: pd.DataFrame, endpoint: str) -> Scores:
-    scores = score(artifact, features)
-    service.metrics.observe_scores(endpoint, scores)
-    return scores
+def _observe_after_sending(
+    response: Response, endpoint: str, artifact: Artifact, features: pd.DataFrame, scores: Scores
+) -> Response:
+    """Record prediction and skew metrics once the response is sent, off the client's latency."""
+    recorder = current_service().metrics
+    request_id = g.request_id
+
+    def observe() -> None:
+        try:
+            recorder.observe_scores(endpoint, scores, artifact.schema.skew(features))
+        except Exception:  # the client has its answer; only this batch's metrics are lost
+            logger.exception(
+                "could not record prediction metrics", extra={"request_id": request_id}
+            )
+
+    response.call_on_close(observe)
+    return response
 
 
 def _finite(value: Any) -> Any:

@@ -30,15 +30,12 @@ class Scores:
     probabilities : list of dict
         One ``{class: probability}`` mapping per row; class labels as strings.
 {%- endif %}
-    skew : dict
-        Values unlike the training data (see :meth:`~{{ cookiecutter.package_name }}.schema.Schema.skew`).
     """
 
     predictions: list[Any]
 {%- if classification %}
     probabilities: list[dict[str, float]]
 {%- endif %}
-    skew: dict[str, dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,6 @@ def score(artifact: Artifact, features: pd.DataFrame) -> Scores:
 {%- if classification %}
         probabilities=[dict(zip(labels, row)) for row in probabilities],
 {%- endif %}
-        skew=artifact.schema.skew(features),
     )
 
 

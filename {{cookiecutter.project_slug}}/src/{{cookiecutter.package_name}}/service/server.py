@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from threadpoolctl import threadpool_limits
 
 from {{ cookiecutter.package_name }}.logging_config import LEVELS, JsonFormatter, logging_config
 from {{ cookiecutter.package_name }}.service import MULTIPROCESS_ENV
@@ -26,6 +28,7 @@ PROC_NAME = "{{ cookiecutter.project_slug }}"
 SHARED_MEMORY = Path("/dev/shm")
 # Settings that only newer gunicorn releases know; skipped on older ones.
 _OPTIONAL_SETTINGS = frozenset({"control_socket_disable"})
+_limited_threads = threading.local()
 
 
 class ServiceApplication(BaseApplication):
@@ -51,16 +54,9 @@ class ServiceApplication(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        """Build the app in a worker (called by gunicorn after the fork).
-
-        Native thread pools (OpenMP, BLAS) are limited to one thread: the workers already
-        use every CPU, and more threads per worker would only compete for them.
-        """
-        from threadpoolctl import threadpool_limits
-
+        """Build the app in a worker (called by gunicorn after the fork)."""
         from {{ cookiecutter.package_name }}.service.app import create_app
 
-        threadpool_limits(limits=1)
         return create_app(self.model_path)
 
 
@@ -117,6 +113,7 @@ def gunicorn_options(
         "keepalive": 5,
         "proc_name": PROC_NAME,
         "logconfig_dict": _logging_config(),
+        "pre_request": _one_native_thread,
         "child_exit": _child_exit,
         # Runtime management goes through signals; no control socket in $HOME.
         "control_socket_disable": True,
@@ -142,6 +139,17 @@ def _logging_config() -> dict[str, Any]:
     config = logging_config(level if level in LEVELS else None, fmt)
     config["loggers"]["gunicorn.access"]["level"] = "WARNING"
     return config
+
+
+def _one_native_thread(worker: Any, request: Any) -> None:
+    """gunicorn hook, in the thread about to handle a request: limit native thread pools.
+
+    The workers already use every CPU, so OpenMP and BLAS get one thread each; more would
+    only compete for the CPUs. OpenMP's limit is per thread, hence once in every thread.
+    """
+    if not getattr(_limited_threads, "done", False):
+        threadpool_limits(limits=1)
+        _limited_threads.done = True
 
 
 def _child_exit(server: Any, worker: Any) -> None:

@@ -1,0 +1,214 @@
+"""Benchmark the HTTP service: 1-row latency next to in-process prediction, and throughput.
+
+Starts ``{{ cookiecutter.project_slug }} serve`` (gunicorn, default settings) on a free
+loopback port with the newest artifact under ``models/``, or with a model trained into a
+temporary directory when there is none. Then it measures:
+
+- the latency of sequential 1-row ``POST /predict`` requests, p50 and p99, next to
+  in-process ``predict_frame`` on the same row with one native thread, as in a worker
+  (target: HTTP p50 at most in-process p50 + 1 ms);
+- the throughput of concurrent clients, each on its own keep-alive connection.
+
+Usage::
+
+    python benchmarks/bench_http.py                          # 500 requests; 8 clients, 20 s
+    python benchmarks/bench_http.py --duration 5 --concurrency 4 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+MODELS_DIR = Path("models")
+WARMUP = 20
+START_TIMEOUT = 120
+TARGET_OVERHEAD_MS = 1.0
+
+
+def find_or_train(model: Path | None, scratch: Path) -> Path:
+    """The given artifact, else the newest under models/, else one trained into ``scratch``."""
+    from {{ cookiecutter.package_name }}.artifact import latest_artifact
+    from {{ cookiecutter.package_name }}.config import load_config
+    from {{ cookiecutter.package_name }}.errors import ArtifactError
+    from {{ cookiecutter.package_name }}.workflows import train_and_save
+
+    if model is not None:
+        return model
+    try:
+        return latest_artifact(MODELS_DIR)
+    except ArtifactError:
+        print(f"no artifact under {MODELS_DIR}/: training one on the bundled sample")
+        return train_and_save(load_config(), scratch / "models")
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    """p50 and p99, in milliseconds."""
+    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[98] * 1000
+
+
+def in_process_latency(model: Path, row: dict[str, Any], requests: int) -> list[float]:
+    """Time ``predict_frame`` on one row, ``requests`` times, with one native thread."""
+    import pandas as pd
+    from threadpoolctl import threadpool_limits
+
+    from {{ cookiecutter.package_name }}.artifact import load_artifact
+    from {{ cookiecutter.package_name }}.predict import predict_frame
+
+    artifact = load_artifact(model)
+    timings = []
+    with threadpool_limits(limits=1):
+        for index in range(WARMUP + requests):
+            started = time.perf_counter()
+            predict_frame(artifact, pd.DataFrame([row]))
+            if index >= WARMUP:
+                timings.append(time.perf_counter() - started)
+    return timings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(model: Path, workers: int | None, log: Path) -> Iterator[int]:
+    """Run ``serve`` in a child process until the block ends; yield its port."""
+    port = free_port()
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"]
+    command += ["--model", str(model), "--host", HOST, "--port", str(port)]
+    command += ["--workers", str(workers)] if workers else []
+    with open(log, "wb") as output:
+        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        wait_until_ready(server, port, log)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wait_until_ready(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"serve exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.2)
+    sys.exit(f"serve was not ready after {START_TIMEOUT} s; see {log}")
+
+
+def post(connection: http.client.HTTPConnection, body: bytes) -> int:
+    """One ``POST /predict``; http.client reconnects when the server closed the connection."""
+    connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def http_latency(port: int, body: bytes, requests: int) -> list[float]:
+    """Time sequential 1-row requests from one client."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    timings = []
+    for index in range(WARMUP + requests):
+        started = time.perf_counter()
+        status = post(connection, body)
+        if status != 200:
+            sys.exit(f"POST /predict answered {status}")
+        if index >= WARMUP:
+            timings.append(time.perf_counter() - started)
+    connection.close()
+    return timings
+
+
+def throughput(port: int, body: bytes, concurrency: int, duration: float) -> tuple[int, int]:
+    """Requests answered 200 and failed, by ``concurrency`` clients in ``duration`` seconds."""
+    deadline = time.monotonic() + duration
+    counts = [[0, 0] for _ in range(concurrency)]
+
+    def client(count: list[int]) -> None:
+        connection = http.client.HTTPConnection(HOST, port, timeout=30)
+        while time.monotonic() < deadline:
+            try:
+                count[0 if post(connection, body) == 200 else 1] += 1
+            except (OSError, http.client.HTTPException):
+                count[1] += 1
+                connection.close()
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(count,)) for count in counts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, help="artifact [default: newest under models/]")
+    parser.add_argument("--requests", type=int, default=500, help="sequential requests timed")
+    parser.add_argument("--duration", type=float, default=20.0, help="throughput seconds")
+    parser.add_argument("--concurrency", type=int, default=8, help="throughput clients")
+    parser.add_argument("--workers", type=int, help="gunicorn workers [default: CPUs]")
+    args = parser.parse_args()
+
+    from {{ cookiecutter.package_name }}.artifact import read_metadata
+    from {{ cookiecutter.package_name }}.schema import Schema
+    from {{ cookiecutter.package_name }}.service.scoring import example_instance
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        model = find_or_train(args.model, scratch)
+        row = example_instance(Schema.from_dict(read_metadata(model)["schema"]))
+        body = json.dumps({"instances": [row]}).encode()
+        local = percentiles(in_process_latency(model, row, args.requests))
+        with serving(model, args.workers, scratch / "serve.log") as port:
+            remote = percentiles(http_latency(port, body, args.requests))
+            answered, failed = throughput(port, body, args.concurrency, args.duration)
+
+    workers = args.workers or os.cpu_count()
+    print(f"model {model}; {workers} worker(s); {args.requests} timed requests of 1 row\n")
+    print(f"{'':<28}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"{'in-process predict_frame':<28}{local[0]:>10.2f}{local[1]:>10.2f}")
+    print(f"{'HTTP POST /predict':<28}{remote[0]:>10.2f}{remote[1]:>10.2f}")
+    overhead = remote[0] - local[0]
+    verdict = "met" if overhead <= TARGET_OVERHEAD_MS else "MISSED"
+    target = f"target <= {TARGET_OVERHEAD_MS}: {verdict}"
+    print(f"{'HTTP overhead (p50)':<28}{overhead:>10.2f}   {target}")
+    print(
+        f"\nthroughput: {answered / args.duration:,.0f} requests/s "
+        f"({answered:,} answered, {failed:,} failed) with {args.concurrency} keep-alive "
+        f"clients for {args.duration:g} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
