@@ -6,14 +6,14 @@ import os
 
 import pytest
 
-# Gradient boosting parallelises with OpenMP. On small test data threads only add overhead,
-# and on a busy CI machine spinning OpenMP threads slow each fit down a hundredfold, so the
-# tests (and the subprocesses they start) run single-threaded.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 from {{ cookiecutter.package_name }}.config import load_config
 from {{ cookiecutter.package_name }}.data import load_csv
-from {{ cookiecutter.package_name }}.schema import infer_schema
+
+# Gradient boosting parallelises with OpenMP. On small test data threads only add overhead,
+# and on a busy CI machine spinning OpenMP threads slow each fit down a hundredfold, so the
+# tests (and the subprocesses they start) run single-threaded. Set before anything imports
+# scikit-learn; the imports above load only pandas.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")
@@ -34,16 +34,9 @@ def holdout_frame(config):
 
 @pytest.fixture(scope="session")
 def schema(config, train_frame):
-    data = config.data
-    return infer_schema(
-        train_frame,
-        data.target,
-        numeric_features=data.numeric_features,
-        categorical_features=data.categorical_features,
-        ignore_columns=data.ignore_columns,
-        forbidden_features=data.forbidden_features,
-        min_rows=data.min_rows,
-    )
+    from {{ cookiecutter.package_name }}.train import infer_training_schema
+
+    return infer_training_schema(config, train_frame)
 
 
 @pytest.fixture(scope="session")

@@ -29,16 +29,6 @@ def scrape(client):
     }
 
 
-def send(client, method, path, **kwargs):
-    """Send a request and close the response, as a WSGI server does after sending it.
-
-    Prediction metrics are recorded when the response closes, off the client's latency.
-    """
-    response = getattr(client, method)(path, **kwargs)
-    response.close()
-    return response
-
-
 def value(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())), 0.0)
 
@@ -67,8 +57,8 @@ def test_requests_and_latency_by_endpoint_method_and_status(fresh):
 
 
 def test_predictions_and_their_distribution(fresh, instances, expected):
-    send(fresh, "post", "/predict", json={"instances": instances})
-    send(fresh, "post", "/invocations", json={"dataframe_records": instances})
+    fresh.post("/predict", json={"instances": instances})
+    fresh.post("/invocations", json={"dataframe_records": instances})
     samples = scrape(fresh)
     assert value(samples, "predictions_total", endpoint="predict") == len(instances)
     assert value(samples, "predictions_total", endpoint="invocations") == len(instances)
@@ -110,7 +100,7 @@ def test_skew_by_feature_and_kind(fresh, instances, schema):
         categorical.name: "never-seen-in-training",
         never_missing.name: None,
     }
-    response = send(fresh, "post", "/predict", json={"instances": [instance, instance]})
+    response = fresh.post("/predict", json={"instances": [instance, instance]})
     assert response.status_code == 200
     samples = scrape(fresh)
     skew = "feature_skew_total"
@@ -126,7 +116,7 @@ def test_a_metrics_failure_is_logged_and_spares_the_response(
         raise RuntimeError("metrics are down")
 
     monkeypatch.setattr(ServiceMetrics, "observe_scores", broken)
-    response = send(fresh, "post", "/predict", json=instances[0], headers={"X-Request-ID": "m-1"})
+    response = fresh.post("/predict", json=instances[0], headers={"X-Request-ID": "m-1"})
     assert response.status_code == 200
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.request_id == "m-1"

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from flask import Flask
 
 from {{ cookiecutter.package_name }}.logging_config import JsonFormatter
@@ -82,23 +83,30 @@ def test_settings_unknown_to_this_gunicorn_are_skipped(artifact_dir, monkeypatch
     assert "from_the_future" not in application.cfg.settings
 
 
-def test_workers_build_the_app(artifact_dir):
-    app = server.ServiceApplication(artifact_dir, options()).load()
-    assert isinstance(app, Flask)
-    assert app.test_client().get("/ready").status_code == 200
-
-
-def test_each_request_thread_limits_native_threads_once(monkeypatch):
+@pytest.fixture
+def limits(monkeypatch):
+    """Record native thread limits instead of applying them."""
     calls = []
     monkeypatch.setattr(server, "threadpool_limits", lambda limits: calls.append(limits))
     monkeypatch.setattr(server, "_limited_threads", threading.local())
-    assert options()["pre_request"] is server._one_native_thread
-    server._one_native_thread(None, None)
-    server._one_native_thread(None, None)
-    other = threading.Thread(target=server._one_native_thread, args=(None, None))
+    return calls
+
+
+def test_workers_build_the_app_with_one_native_thread(artifact_dir, limits):
+    app = server.ServiceApplication(artifact_dir, options()).load()
+    assert isinstance(app, Flask)
+    assert limits == [1]
+    assert app.test_client().get("/ready").status_code == 200
+
+
+def test_each_request_thread_limits_native_threads_once(limits):
+    assert options()["pre_request"] is server._pre_request
+    server._pre_request(None, None)
+    server._pre_request(None, None)
+    other = threading.Thread(target=server._pre_request, args=(None, None))
     other.start()
     other.join()
-    assert calls == [1, 1], "once in this thread, once in the other"
+    assert limits == [1, 1], "once in this thread, once in the other"
 
 
 def test_run_gunicorn_shares_metrics_through_a_temporary_directory(artifact_dir, monkeypatch):

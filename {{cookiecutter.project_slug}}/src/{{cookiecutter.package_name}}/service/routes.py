@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -98,14 +98,14 @@ def predict() -> ResponseReturnValue:
         request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
     )
     scores = score(artifact, features)
-    response = jsonify(
-        predictions=scores.predictions,
+    _observe("predict", artifact, features, scores)
+    return {
+        "predictions": scores.predictions,
 {%- if classification %}
-        probabilities=scores.probabilities,
+        "probabilities": scores.probabilities,
 {%- endif %}
-        model_version=artifact.version,
-    )
-    return _observe_after_sending(response, "predict", artifact, features, scores)
+        "model_version": artifact.version,
+    }
 
 
 @blueprint.post("/invocations")
@@ -117,8 +117,8 @@ def invocations() -> ResponseReturnValue:
         request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
     )
     scores = score(artifact, features)
-    response = jsonify(predictions=scores.predictions)
-    return _observe_after_sending(response, "invocations", artifact, features, scores)
+    _observe("invocations", artifact, features, scores)
+    return {"predictions": scores.predictions}
 
 
 @blueprint.get("/metrics")
@@ -135,23 +135,13 @@ def openapi() -> ResponseReturnValue:
     return Response(json.dumps(current_service().openapi), mimetype="application/json")
 
 
-def _observe_after_sending(
-    response: Response, endpoint: str, artifact: Artifact, features: pd.DataFrame, scores: Scores
-) -> Response:
-    """Record prediction and skew metrics once the response is sent, off the client's latency."""
-    recorder = current_service().metrics
-    request_id = g.request_id
-
-    def observe() -> None:
-        try:
-            recorder.observe_scores(endpoint, scores, artifact.schema.skew(features))
-        except Exception:  # the client has its answer; only this batch's metrics are lost
-            logger.exception(
-                "could not record prediction metrics", extra={"request_id": request_id}
-            )
-
-    response.call_on_close(observe)
-    return response
+def _observe(endpoint: str, artifact: Artifact, features: pd.DataFrame, scores: Scores) -> None:
+    """Record prediction and skew metrics; a failure here never fails the prediction."""
+    try:
+        skew = artifact.schema.skew(features)
+        current_service().metrics.observe_scores(endpoint, scores, skew)
+    except Exception:  # the answer stands; only this batch's metrics are lost
+        logger.exception("could not record prediction metrics", extra={"request_id": g.request_id})
 
 
 def _finite(value: Any) -> Any:

@@ -57,6 +57,7 @@ class ServiceApplication(BaseApplication):
         """Build the app in a worker (called by gunicorn after the fork)."""
         from {{ cookiecutter.package_name }}.service.app import create_app
 
+        _limit_native_threads()
         return create_app(self.model_path)
 
 
@@ -73,8 +74,10 @@ def run_gunicorn(
     ----------
     model_path : Path
         The artifact directory to serve.
-    host, port :
-        Address to listen on.
+    host : str
+        Interface to listen on.
+    port : int
+        Port to listen on.
     workers : int or None
         Worker processes; the number of CPUs when None.
     threads : int
@@ -113,7 +116,7 @@ def gunicorn_options(
         "keepalive": 5,
         "proc_name": PROC_NAME,
         "logconfig_dict": _logging_config(),
-        "pre_request": _one_native_thread,
+        "pre_request": _pre_request,
         "child_exit": _child_exit,
         # Runtime management goes through signals; no control socket in $HOME.
         "control_socket_disable": True,
@@ -141,11 +144,16 @@ def _logging_config() -> dict[str, Any]:
     return config
 
 
-def _one_native_thread(worker: Any, request: Any) -> None:
-    """gunicorn hook, in the thread about to handle a request: limit native thread pools.
+def _pre_request(worker: Any, request: Any) -> None:
+    """gunicorn hook, in the thread about to handle a request."""
+    _limit_native_threads()
 
-    The workers already use every CPU, so OpenMP and BLAS get one thread each; more would
-    only compete for the CPUs. OpenMP's limit is per thread, hence once in every thread.
+
+def _limit_native_threads() -> None:
+    """Give OpenMP and BLAS one thread in the calling thread (once per thread).
+
+    The workers already use every CPU; more native threads would only compete for them.
+    OpenMP's limit holds for the thread that sets it, so every request thread sets it.
     """
     if not getattr(_limited_threads, "done", False):
         threadpool_limits(limits=1)
