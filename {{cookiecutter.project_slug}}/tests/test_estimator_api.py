@@ -41,3 +41,12 @@ def test_unknown_category_is_tolerated(train_frame, schema):
 def test_hyperparameters_reach_the_learner(params):
     model = Model(**params)
     assert model.get_params()[next(iter(params))] == next(iter(params.values()))
+{%- if cookiecutter.ml_task == "classification" %}
+
+
+def test_predict_with_proba_matches_predict_and_predict_proba(artifact, holdout_frame):
+    features = artifact.schema.validate_features(holdout_frame)
+    predictions, probabilities = artifact.model.predict_with_proba(features)
+    assert (predictions == artifact.model.predict(features)).all()
+    assert (probabilities == artifact.model.predict_proba(features)).all()
+{%- endif %}

@@ -37,13 +37,15 @@ def predict_frame(artifact: Artifact, frame: pd.DataFrame) -> pd.DataFrame:
         When the rows break the data contract.
     """
     features = artifact.schema.validate_features(frame)
-    result = pd.DataFrame({PREDICTION_COLUMN: artifact.model.predict(features)}, index=frame.index)
 {%- if classification %}
-    probabilities = artifact.model.predict_proba(features)
+    predictions, probabilities = artifact.model.predict_with_proba(features)
+    columns = {PREDICTION_COLUMN: predictions}
     for position, label in enumerate(artifact.model.classes_):
-        result[f"probability_{label}"] = probabilities[:, position]
+        columns[f"probability_{label}"] = probabilities[:, position]
+    return pd.DataFrame(columns, index=frame.index)
+{%- else %}
+    return pd.DataFrame({PREDICTION_COLUMN: artifact.model.predict(features)}, index=frame.index)
 {%- endif %}
-    return result
 
 
 def predict_csv(

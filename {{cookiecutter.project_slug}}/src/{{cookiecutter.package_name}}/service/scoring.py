@@ -109,14 +109,14 @@ def score(artifact: Artifact, features: pd.DataFrame) -> Scores:
     """Predict validated features (the output of ``Schema.validate_features``)."""
 {%- if classification %}
     labels = [str(label) for label in artifact.model.classes_]
-    probabilities = artifact.model.predict_proba(features).tolist()
-{%- endif %}
+    predictions, probabilities = artifact.model.predict_with_proba(features)
     return Scores(
-        predictions=artifact.model.predict(features).tolist(),
-{%- if classification %}
-        probabilities=[dict(zip(labels, row)) for row in probabilities],
-{%- endif %}
+        predictions=predictions.tolist(),
+        probabilities=[dict(zip(labels, row)) for row in probabilities.tolist()],
     )
+{%- else %}
+    return Scores(predictions=artifact.model.predict(features).tolist())
+{%- endif %}
 
 
 def example_instance(schema: Schema) -> dict[str, Any]:
