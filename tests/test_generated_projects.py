@@ -83,11 +83,12 @@ def installed(request, cookies_session, shared_env) -> tuple[dict[str, str], Pat
     return context, project
 
 
-def test_generated_project_passes_its_own_lint_tests_and_docs(installed, shared_env):
+def test_generated_project_passes_its_own_lint_tests_docs_and_build(installed, shared_env):
     _, project = installed
-    for target in ("lint", "test", "docs"):
+    for target in ("lint", "test", "docs", "build"):
         run_ok(["make", "--no-print-directory", target], cwd=project, env=shared_env)
     assert (project / "docs" / "_build" / "html" / "cli.html").is_file()
+    assert sorted(p.suffix for p in (project / "dist").iterdir()) == [".gz", ".whl"]
 
 
 def test_wheel_ships_everything_the_cli_needs(installed, shared_env, tmp_path):
