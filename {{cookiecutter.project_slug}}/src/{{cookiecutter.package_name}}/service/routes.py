@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from {{ cookiecutter.package_name }}.artifact import Artifact
+from {{ cookiecutter.package_name }}.schema import Schema
 from {{ cookiecutter.package_name }}.service.metrics import ServiceMetrics
 from {{ cookiecutter.package_name }}.service.payloads import parse_invocation, parse_predict
 from {{ cookiecutter.package_name }}.service.scoring import Scores, ServedModel, score
@@ -92,13 +94,7 @@ def metadata() -> ResponseReturnValue:
 @blueprint.post("/predict")
 def predict() -> ResponseReturnValue:
     """Predict ``{"instances": [...]}`` or a single instance."""
-    service = current_service()
-    artifact = service.model.require()
-    features = parse_predict(
-        request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
-    )
-    scores = score(artifact, features)
-    _observe("predict", artifact, features, scores)
+    artifact, scores = _score_request("predict", parse_predict)
     return {
         "predictions": scores.predictions,
 {%- if classification %}
@@ -111,13 +107,7 @@ def predict() -> ResponseReturnValue:
 @blueprint.post("/invocations")
 def invocations() -> ResponseReturnValue:
     """The MLflow scoring protocol: JSON in one of four shapes, or CSV."""
-    service = current_service()
-    artifact = service.model.require()
-    features = parse_invocation(
-        request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
-    )
-    scores = score(artifact, features)
-    _observe("invocations", artifact, features, scores)
+    _, scores = _score_request("invocations", parse_invocation)
     return {"predictions": scores.predictions}
 
 
@@ -133,6 +123,20 @@ def openapi() -> ResponseReturnValue:
     # Serialised here rather than by jsonify, which would sort the keys: the order of the
     # properties is the order of the model's features.
     return Response(json.dumps(current_service().openapi), mimetype="application/json")
+
+
+def _score_request(
+    endpoint: str, parse: Callable[[bytes, str, Schema, int], pd.DataFrame]
+) -> tuple[Artifact, Scores]:
+    """Parse and validate the request body with ``parse``, score it and record metrics."""
+    service = current_service()
+    artifact = service.model.require()
+    features = parse(
+        request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
+    )
+    scores = score(artifact, features)
+    _observe(endpoint, artifact, features, scores)
+    return artifact, scores
 
 
 def _observe(endpoint: str, artifact: Artifact, features: pd.DataFrame, scores: Scores) -> None:
