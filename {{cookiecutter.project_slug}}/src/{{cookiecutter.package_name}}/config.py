@@ -20,7 +20,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-TASK = "{{ cookiecutter.ml_task }}"
 
 
 def default_config_path() -> Path:
