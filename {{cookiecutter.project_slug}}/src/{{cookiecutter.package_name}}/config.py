@@ -21,7 +21,6 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-
 def default_config_path() -> Path:
     """Return the path of the checked-in configuration shipped inside the package."""
     package_root = resources.files("{{ cookiecutter.package_name }}")
