@@ -53,6 +53,8 @@ SLOW_COMBINATIONS = [
     },
 ]
 IDS = [combo["project_name"] for combo in SLOW_COMBINATIONS]
+WITH_SERVICE = [combo for combo in SLOW_COMBINATIONS if combo["include_api"] == "yes"]
+WITH_SERVICE_IDS = [combo["project_name"] for combo in WITH_SERVICE]
 
 
 @pytest.fixture(scope="session")
@@ -147,11 +149,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.parametrize("installed", WITH_SERVICE, ids=WITH_SERVICE_IDS, indirect=True)
 def test_running_service_survives_fuzzing(installed, shared_env, tmp_path):
     """Schemathesis sends hundreds of generated requests from /openapi.json: no 5xx allowed."""
-    context, project = installed
-    if context["include_api"] != "yes":
-        pytest.skip("no service in this combination")
+    _, project = installed
     package = project.name.replace("-", "_")
     trained = run_ok(
         [str(ENV_PYTHON), "-m", package, "-q", "train", "--output", str(tmp_path)],
