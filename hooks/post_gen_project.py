@@ -17,7 +17,6 @@ LICENSE = {{ cookiecutter.license | tojson }}
 # path -> keep it?
 OPTIONAL_PATHS = {
     f"src/{PACKAGE}/service": INCLUDE_API,
-    "tests/service": INCLUDE_API,
     "docs/http-api.md": INCLUDE_API,
     "benchmarks/bench_http.py": INCLUDE_API,
     "Dockerfile": INCLUDE_API,

@@ -1,6 +1,6 @@
-"""Allow ``python -m {{ cookiecutter.package_name }}`` as an alias of the console script."""
+"""Allow ``python -m <package>`` as an alias of the console script."""
 
-from {{ cookiecutter.package_name }}.cli import main
+from .cli import main
 
 if __name__ == "__main__":
     main()

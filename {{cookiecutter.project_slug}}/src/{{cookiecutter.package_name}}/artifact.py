@@ -27,26 +27,33 @@ from typing import Any
 import sklearn
 import skops.io
 
-from {{ cookiecutter.package_name }}.data import file_sha256
-from {{ cookiecutter.package_name }}.errors import ArtifactError
-from {{ cookiecutter.package_name }}.model import Model
-from {{ cookiecutter.package_name }}.schema import Schema
-from {{ cookiecutter.package_name }}.train import TrainedModel
+from . import DISTRIBUTION
+from .data import file_sha256
+from .errors import ArtifactError
+from .features import TabularPreprocessor
+from .metadata import ArtifactMetadata, EvaluationSettings, RecordedMetrics, TrainingRecord
+from .model import TabularClassifier, TabularModel, TabularRegressor
+from .schema import Schema
+from .tasks import TASKS, Task
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
-FORMAT_VERSION = 1
-DISTRIBUTION = "{{ cookiecutter.project_slug }}"
 
 # Types skops may build beyond its own defaults (which cover scikit-learn's estimators).
 # Never derived from the file: a type not listed here makes loading fail.
 TRUSTED_TYPES = (
-    "{{ cookiecutter.package_name }}.features.TabularPreprocessor",
-    f"{{ cookiecutter.package_name }}.model.{Model.__name__}",
+    *(
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in (TabularPreprocessor, TabularClassifier, TabularRegressor)
+    ),
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    # The learner's own category handling: skops still checks the function each partial
+    # wraps against this list, so only check_array can be called through one.
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
 )
 
 
@@ -54,36 +61,54 @@ TRUSTED_TYPES = (
 class Artifact:
     """A verified, loaded model with its metadata and data contract."""
 
-    model: Model
-    schema: Schema
-    metadata: dict[str, Any]
+    model: TabularModel
+    metadata: ArtifactMetadata
     path: Path
 
     @property
     def version(self) -> str:
         """The model version (the artifact directory's name at save time)."""
-        return str(self.metadata["model_version"])
+        return self.metadata.model_version
+
+    @property
+    def schema(self) -> Schema:
+        """The data contract every input is validated against."""
+        return self.metadata.schema
+
+    @property
+    def task(self) -> Task:
+        """The task definition the model was trained for."""
+        return TASKS[self.metadata.task]
 
 
 def save_artifact(
-    trained: TrainedModel,
+    model: TabularModel,
     models_dir: str | Path,
     *,
-    metrics: dict[str, Any] | None = None,
-    settings: dict[str, Any] | None = None,
+    schema: Schema,
+    task: Task,
+    training: TrainingRecord,
+    metrics: RecordedMetrics | None = None,
+    settings: EvaluationSettings | None = None,
     version: str | None = None,
 ) -> Path:
-    """Save a trained model as a new versioned artifact directory.
+    """Save a fitted model as a new versioned artifact directory.
 
     Parameters
     ----------
-    trained : TrainedModel
-        Output of :func:`~{{ cookiecutter.package_name }}.train.train`.
+    model : TabularModel
+        The fitted estimator.
     models_dir : str or Path
         Parent directory; the artifact goes into ``models_dir/<version>``.
-    metrics : dict, optional
+    schema : Schema
+        The model's data contract.
+    task : Task
+        The task it was trained for.
+    training : TrainingRecord
+        The training data's path, SHA-256 and row count.
+    metrics : RecordedMetrics, optional
         Holdout metrics to record.
-    settings : dict, optional
+    settings : EvaluationSettings, optional
         Evaluation settings to record (holdout path, slice columns, quality thresholds).
     version : str, optional
         Version name; a UTC timestamp by default.
@@ -103,26 +128,24 @@ def save_artifact(
     staging = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{name}-"))
     try:
         model_path = staging / MODEL_FILE
-        skops.io.dump(trained.model, model_path)
-        metadata = {
-            "format_version": FORMAT_VERSION,
-            "package": DISTRIBUTION,
-            "model_class": type(trained.model).__name__,
-            "model_version": name,
-            "created_at": created.isoformat(),
-            "git_commit": _git_commit(),
-            "versions": _runtime_versions(),
-            "training_data": str(trained.train_path),
-            "training_data_sha256": trained.data_sha256,
-            "training_rows": trained.n_rows,
-            "hyperparameters": _jsonable(trained.model.get_params()),
-            "schema": trained.schema.to_dict(),
-            "metrics": metrics,
-            "settings": settings or {},
-            "model_sha256": file_sha256(model_path),
-        }
+        skops.io.dump(model, model_path)
+        metadata = ArtifactMetadata(
+            model_version=name,
+            model_class=type(model).__name__,
+            task=task.name,
+            created_at=created.isoformat(),
+            schema=schema,
+            training=training,
+            model_sha256=file_sha256(model_path),
+            package=DISTRIBUTION,
+            versions=_runtime_versions(),
+            git_commit=_git_commit(),
+            hyperparameters=_jsonable(model.get_params()),
+            metrics=metrics,
+            settings=settings or EvaluationSettings(),
+        )
         (staging / METADATA_FILE).write_text(
-            json.dumps(metadata, indent=2) + "\n", encoding="utf-8"
+            json.dumps(metadata.to_dict(), indent=2) + "\n", encoding="utf-8"
         )
         os.rename(staging, final)
     except BaseException:
@@ -132,13 +155,14 @@ def save_artifact(
     return final
 
 
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """Read an artifact's ``metadata.json`` without loading the model.
+def read_metadata(path: str | Path) -> ArtifactMetadata:
+    """Read and validate an artifact's ``metadata.json`` without loading the model.
 
     Raises
     ------
     ArtifactError
-        When ``path`` is not an artifact directory or the metadata is unreadable.
+        When ``path`` is not an artifact directory or the metadata is unreadable or
+        malformed (the message names the field).
     """
     directory = Path(path)
     if not directory.is_dir():
@@ -147,13 +171,13 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if not metadata_path.is_file():
         raise ArtifactError(f"{directory} is not a model artifact (no {METADATA_FILE})")
     try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+        raw = json.loads(metadata_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"{metadata_path} is not valid JSON: {exc}") from None
-    required = {"model_version", "model_sha256", "versions", "schema"}
-    if not isinstance(metadata, dict) or not required <= set(metadata):
-        raise ArtifactError(f"{metadata_path} lacks required keys: {', '.join(sorted(required))}")
-    return metadata
+    try:
+        return ArtifactMetadata.from_dict(raw)
+    except ArtifactError as exc:
+        raise ArtifactError(f"{metadata_path}: {exc}") from None
 
 
 def load_artifact(path: str | Path, *, allow_version_mismatch: bool = False) -> Artifact:
@@ -178,7 +202,7 @@ def load_artifact(path: str | Path, *, allow_version_mismatch: bool = False) -> 
     model_path = directory / MODEL_FILE
     if not model_path.is_file():
         raise ArtifactError(f"{directory} is not a model artifact (no {MODEL_FILE})")
-    if file_sha256(model_path) != metadata["model_sha256"]:
+    if file_sha256(model_path) != metadata.model_sha256:
         raise ArtifactError(
             f"{model_path} does not match the SHA-256 in {METADATA_FILE}: "
             "the file was modified or corrupted; refusing to load it"
@@ -196,14 +220,13 @@ def load_artifact(path: str | Path, *, allow_version_mismatch: bool = False) -> 
         raise
     except Exception as exc:  # skops raises many types for malformed files
         raise ArtifactError(f"{model_path} is not a loadable skops file: {exc}") from None
-    if not isinstance(model, Model):
-        raise ArtifactError(f"{model_path} holds a {type(model).__name__}, not a {Model.__name__}")
-    return Artifact(
-        model=model,
-        schema=Schema.from_dict(metadata["schema"]),
-        metadata=metadata,
-        path=directory,
-    )
+    expected = TASKS[metadata.task].estimator
+    if not isinstance(model, expected):
+        raise ArtifactError(
+            f"{model_path} holds a {type(model).__name__}, not the {expected.__name__} "
+            f"its {metadata.task} task needs"
+        )
+    return Artifact(model=model, metadata=metadata, path=directory)
 
 
 def list_artifacts(models_dir: str | Path) -> list[Path]:
@@ -240,8 +263,8 @@ def _minor(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def _check_sklearn_version(metadata: dict[str, Any], allow_mismatch: bool) -> None:
-    saved = str(metadata["versions"].get("scikit-learn", "unknown"))
+def _check_sklearn_version(metadata: ArtifactMetadata, allow_mismatch: bool) -> None:
+    saved = metadata.versions.get("scikit-learn", "unknown")
     running = sklearn.__version__
     if saved != "unknown" and _minor(saved) == _minor(running):
         return

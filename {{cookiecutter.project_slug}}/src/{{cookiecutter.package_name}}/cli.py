@@ -1,14 +1,16 @@
-{%- set api = cookiecutter.include_api == "yes" -%}
-"""Command-line interface: ``train``, ``evaluate``, ``validate``, ``predict``{% if api %}, ``serve``{% endif %}, ``info``.
+"""Command-line interface: ``train``, ``evaluate``, ``validate``, ``predict``, ``info``.
 
 Only click and the standard library are imported at start-up; pandas, scikit-learn and
 friends are imported inside the commands that need them, so ``--help`` stays fast.
+Optional subpackages add their own commands (see :data:`OPTIONAL_COMMANDS`).
 Expected failures (bad config, data or model files) print one line on stderr and exit 1;
 ``--log-level debug`` adds the traceback.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import logging
 import sys
@@ -18,24 +20,17 @@ from typing import Any
 
 import click
 
-from {{ cookiecutter.package_name }} import __version__
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.logging_config import FORMAT_ENV, FORMATS, LEVEL_ENV, LEVELS
+from . import DISTRIBUTION, __version__
+from .errors import ProjectError
+from .logging_config import FORMAT_ENV, FORMATS, LEVEL_ENV, LEVELS
+from .options import DEFAULT_MODELS_DIR, load_model, model_option, resolve_model_dir
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_REPORTS_DIR = Path("reports")
 _VERBOSITY = ("error", "warning", "info", "debug")
-
-ModelOption = click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help=f"Model artifact directory [default: the latest under {DEFAULT_MODELS_DIR}/].",
-)
-
+OPTIONAL_COMMANDS = (".service.cli",)
+"""Modules of optional subpackages whose ``COMMANDS`` join the CLI when the subpackage exists."""
 
 class Group(click.Group):
     """A click group that turns expected errors into a one-line message and exit code 1."""
@@ -57,7 +52,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="{{ cookiecutter.project_slug }}")
+@click.version_option(__version__, prog_name=DISTRIBUTION)
 @click.option(
     "--log-level",
     type=click.Choice(LEVELS, case_sensitive=False),
@@ -73,8 +68,8 @@ def _one_line(exc: BaseException) -> str:
 @click.option("-v", "--verbose", count=True, help="More logging (repeatable).")
 @click.option("-q", "--quiet", count=True, help="Less logging (repeatable).")
 def main(log_level: str | None, log_format: str | None, verbose: int, quiet: int) -> None:
-    """Train, evaluate, validate and {% if api %}serve{% else %}batch-score{% endif %} the {{ cookiecutter.package_name }} model."""
-    from {{ cookiecutter.package_name }}.logging_config import configure_logging, resolve
+    """Train, evaluate, validate and score the model."""
+    from .logging_config import configure_logging, resolve
 
     try:
         level, fmt = resolve(log_level, log_format)
@@ -84,20 +79,6 @@ def main(log_level: str | None, log_format: str | None, verbose: int, quiet: int
         index = _VERBOSITY.index(level) + verbose - quiet
         level = _VERBOSITY[max(0, min(index, len(_VERBOSITY) - 1))]
     configure_logging(level, fmt)
-
-
-def _resolve_model_dir(model_dir: Path | None) -> Path:
-    from {{ cookiecutter.package_name }}.artifact import latest_artifact
-
-    return model_dir if model_dir is not None else latest_artifact(DEFAULT_MODELS_DIR)
-
-
-def _load(model_dir: Path | None, allow_version_mismatch: bool = False) -> Any:
-    from {{ cookiecutter.package_name }}.artifact import load_artifact
-
-    return load_artifact(
-        _resolve_model_dir(model_dir), allow_version_mismatch=allow_version_mismatch
-    )
 
 
 @main.command()
@@ -116,21 +97,33 @@ def _load(model_dir: Path | None, allow_version_mismatch: bool = False) -> Any:
 )
 @click.option("--target", default=None, help="Target column name.")
 @click.option(
+    "--task",
+    type=click.Choice(["classification", "regression"]),
+    default=None,
+    help="What to learn [default: model.task of the config].",
+)
+@click.option(
     "--output",
     type=click.Path(path_type=Path),
     default=DEFAULT_MODELS_DIR,
     show_default=True,
     help="Directory that receives the new versioned artifact.",
 )
-def train(config_path: Path | None, data: Path | None, target: str | None, output: Path) -> None:
+def train(
+    config_path: Path | None,
+    data: Path | None,
+    target: str | None,
+    task: str | None,
+    output: Path,
+) -> None:
     """Train a model and save it as a new artifact; prints the artifact's path."""
-    from {{ cookiecutter.package_name }}.config import load_config
-    from {{ cookiecutter.package_name }}.workflows import train_and_save
+    from .config import load_config
+    from .workflows import train_and_save
 
     config = load_config(config_path)
     if data is not None and config_path is None:
         config = _for_own_csv(config)
-    config = config.with_overrides(data__train=data, data__target=target)
+    config = config.with_overrides(data__train=data, data__target=target, model__task=task)
     artifact_dir = train_and_save(config, output)
     click.echo(str(artifact_dir))
 
@@ -151,7 +144,7 @@ def _for_own_csv(config: Any) -> Any:
 
 
 @main.command()
-@ModelOption
+@model_option
 @click.option(
     "--data",
     type=click.Path(path_type=Path),
@@ -166,9 +159,9 @@ def _for_own_csv(config: Any) -> Any:
 )
 def evaluate(model_dir: Path | None, data: Path | None, output: Path | None) -> None:
     """Write metrics.json, plots and a model card for a model on labelled data."""
-    from {{ cookiecutter.package_name }}.workflows import evaluate_artifact
+    from .workflows import evaluate_artifact
 
-    artifact = _load(model_dir)
+    artifact = load_model(model_dir)
     report_dir = output or DEFAULT_REPORTS_DIR / artifact.version
     run = evaluate_artifact(artifact, data, report_dir)
     for name, value in run.evaluation.metrics.items():
@@ -182,7 +175,7 @@ def _fmt(value: float | None) -> str:
 
 
 @main.command()
-@ModelOption
+@model_option
 @click.option(
     "--data",
     type=click.Path(path_type=Path),
@@ -191,9 +184,9 @@ def _fmt(value: float | None) -> str:
 )
 def validate(model_dir: Path | None, data: Path | None) -> None:
     """Quality gate: exit 0 if the model meets its thresholds, 1 with the reasons if not."""
-    from {{ cookiecutter.package_name }}.workflows import evaluate_artifact
+    from .workflows import evaluate_artifact
 
-    run = evaluate_artifact(_load(model_dir), data)
+    run = evaluate_artifact(load_model(model_dir), data)
     for line in run.gate.checks:
         click.echo(line)
     if not run.gate.passed:
@@ -203,7 +196,7 @@ def validate(model_dir: Path | None, data: Path | None) -> None:
 
 
 @main.command()
-@ModelOption
+@model_option
 @click.option(
     "--input",
     "input_path",
@@ -225,11 +218,20 @@ def validate(model_dir: Path | None, data: Path | None) -> None:
     show_default=True,
     help="Rows per chunk; memory use depends on this, not on the file size.",
 )
-def predict(model_dir: Path | None, input_path: Path, output_path: Path, chunksize: int) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Native threads for the model; 0 chooses from the chunk size and the CPUs.",
+)
+def predict(
+    model_dir: Path | None, input_path: Path, output_path: Path, chunksize: int, threads: int
+) -> None:
     """Score a CSV file of any size in constant memory."""
-    from {{ cookiecutter.package_name }}.predict import predict_csv
+    from .predict import predict_csv
 
-    artifact = _load(model_dir)
+    artifact = load_model(model_dir)
     if sys.stderr.isatty() and input_path.is_file():
         with click.progressbar(
             length=input_path.stat().st_size, label="Scoring", file=sys.stderr
@@ -242,95 +244,65 @@ def predict(model_dir: Path | None, input_path: Path, output_path: Path, chunksi
                 seen = position
 
             rows = predict_csv(
-                artifact, input_path, output_path, chunksize=chunksize, on_progress=advance
+                artifact,
+                input_path,
+                output_path,
+                chunksize=chunksize,
+                on_progress=advance,
+                threads=threads,
             )
     else:
-        rows = predict_csv(artifact, input_path, output_path, chunksize=chunksize)
+        rows = predict_csv(artifact, input_path, output_path, chunksize=chunksize, threads=threads)
     click.echo(f"{rows} rows -> {output_path}")
-{%- if api %}
 
 
 @main.command()
-@ModelOption
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes [default: number of CPUs].",
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Threads per worker.",
-)
-@click.option(
-    "--timeout",
-    type=click.IntRange(min=1),
-    default=30,
-    show_default=True,
-    help="Seconds before a silent worker is restarted (also the graceful-shutdown grace).",
-)
-@click.option(
-    "--dev", is_flag=True, help="Run Flask's development server instead (never in production)."
-)
-def serve(
-    model_dir: Path | None,
-    host: str,
-    port: int,
-    workers: int | None,
-    threads: int,
-    timeout: int,
-    dev: bool,
-) -> None:
-    """Serve the model over HTTP with gunicorn."""
-    from {{ cookiecutter.package_name }}.service.server import run_dev_server, run_gunicorn
-
-    model_path = _resolve_model_dir(model_dir).resolve()
-    if dev:
-        run_dev_server(model_path, host, port)
-    else:
-        run_gunicorn(model_path, host, port, workers=workers, threads=threads, timeout=timeout)
-{%- endif %}
-
-
-@main.command()
-@ModelOption
+@model_option
 @click.option("--json", "as_json", is_flag=True, help="Print the raw metadata as JSON.")
 def info(model_dir: Path | None, as_json: bool) -> None:
     """Show a model artifact's metadata without loading the model."""
-    from {{ cookiecutter.package_name }}.artifact import read_metadata
+    from .artifact import read_metadata
 
-    path = _resolve_model_dir(model_dir)
+    path = resolve_model_dir(model_dir)
     metadata = read_metadata(path)
     if as_json:
-        click.echo(json.dumps(metadata, indent=2))
+        click.echo(json.dumps(metadata.to_dict(), indent=2))
         return
-    versions = metadata.get("versions", {})
-    schema = metadata.get("schema", {})
+    versions = metadata.versions
     lines = [
         ("Artifact", str(path)),
-        ("Version", metadata.get("model_version")),
-        ("Model", metadata.get("model_class")),
-        ("Created", metadata.get("created_at")),
-        ("Git commit", metadata.get("git_commit") or "unknown"),
+        ("Version", metadata.model_version),
+        ("Model", f"{metadata.model_class} ({metadata.task})"),
+        ("Created", metadata.created_at),
+        ("Git commit", metadata.git_commit or "unknown"),
         ("Package", versions.get("package")),
         ("scikit-learn", versions.get("scikit-learn")),
         ("Python", versions.get("python")),
-        ("Training data", metadata.get("training_data")),
-        ("Data SHA-256", metadata.get("training_data_sha256")),
-        ("Training rows", metadata.get("training_rows")),
-        ("Target", schema.get("target", {}).get("name")),
-        ("Features", ", ".join(f["name"] for f in schema.get("features", []))),
+        ("Training data", metadata.training.path),
+        ("Data SHA-256", metadata.training.sha256),
+        ("Training rows", metadata.training.rows),
+        ("Target", metadata.schema.target.name),
+        ("Features", ", ".join(metadata.schema.feature_names)),
     ]
-    holdout = (metadata.get("metrics") or {}).get("holdout") or {}
+    holdout = metadata.metrics.holdout if metadata.metrics is not None else {}
     lines += [(f"Holdout {name}", _fmt(value)) for name, value in holdout.items()]
     width = max(len(label) for label, _ in lines)
     for label, value in lines:
         click.echo(f"{label.ljust(width)}  {value}")
+
+
+def _add_optional_commands(group: click.Group) -> None:
+    """Add the commands of optional subpackages that this project includes."""
+    for name in OPTIONAL_COMMANDS:
+        parent = importlib.util.resolve_name(name, __package__).rpartition(".")[0]
+        if importlib.util.find_spec(parent) is None:
+            continue
+        module = importlib.import_module(name, __package__)
+        for command in module.COMMANDS:
+            group.add_command(command)
+
+
+_add_optional_commands(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

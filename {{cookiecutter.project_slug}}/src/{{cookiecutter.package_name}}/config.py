@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from {{ cookiecutter.package_name }}.errors import ConfigError
+from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,7 +23,7 @@ else:  # pragma: no cover - Python 3.10
 
 def default_config_path() -> Path:
     """Return the path of the checked-in configuration shipped inside the package."""
-    package_root = resources.files("{{ cookiecutter.package_name }}")
+    package_root = resources.files(__package__)
     return Path(str(package_root / "resources" / "config.toml"))
 
 
@@ -42,12 +42,34 @@ class DataConfig:
     min_rows: int = 20
 
 
+TASK_KINDS = ("classification", "regression")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """Hyperparameters of the estimator and the seed that makes training reproducible."""
+    """What to learn and how.
 
+    ``task`` is ``"classification"`` or ``"regression"`` (binary or multiclass is decided
+    from the labels); ``params`` are hyperparameters of the learner
+    (:class:`~sklearn.ensemble.HistGradientBoostingClassifier` or ``...Regressor``), any of
+    them, such as ``class_weight`` or ``early_stopping``; ``random_state`` makes training
+    reproducible.
+    """
+
+    task: str = "classification"
     random_state: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """How much of the machine to use.
+
+    ``threads`` caps the native (OpenMP/BLAS) threads of training and batch prediction;
+    0 chooses automatically (see :func:`~.threads.thread_count`).
+    """
+
+    threads: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,7 @@ class Config:
     data: DataConfig
     model: ModelConfig = field(default_factory=ModelConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     source: Path | None = None
 
     def with_overrides(self, **overrides: Any) -> Config:
@@ -161,7 +184,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, source: Path | None = None
     ConfigError
         On an unknown key, a missing required key or a value of the wrong type.
     """
-    _check_keys("<top>", raw, {"data", "model", "quality"})
+    _check_keys("<top>", raw, {"data", "model", "quality", "runtime"})
     data = _expect("<top>", "data", raw.get("data", {}), dict)
     _check_keys(
         "data",
@@ -195,8 +218,12 @@ def parse_config(raw: dict[str, Any], base_dir: Path, source: Path | None = None
         min_rows=_expect("data", "min_rows", data.get("min_rows", 20), int),
     )
     model = _expect("<top>", "model", raw.get("model", {}), dict)
-    _check_keys("model", model, {"random_state", "params"})
+    _check_keys("model", model, {"task", "random_state", "params"})
+    task = _expect("model", "task", model.get("task", "classification"), str)
+    if task not in TASK_KINDS:
+        raise ConfigError(f"model.task must be one of {', '.join(TASK_KINDS)}, got {task!r}")
     model_config = ModelConfig(
+        task=task,
         random_state=_expect("model", "random_state", model.get("random_state", 0), int),
         params=dict(_expect("model", "params", model.get("params", {}), dict)),
     )
@@ -211,7 +238,18 @@ def parse_config(raw: dict[str, Any], base_dir: Path, source: Path | None = None
             )
         ),
     )
-    return Config(data=data_config, model=model_config, quality=quality_config, source=source)
+    runtime = _expect("<top>", "runtime", raw.get("runtime", {}), dict)
+    _check_keys("runtime", runtime, {"threads"})
+    threads = _expect("runtime", "threads", runtime.get("threads", 0), int)
+    if threads < 0:
+        raise ConfigError(f"runtime.threads must be 0 (automatic) or more, got {threads}")
+    return Config(
+        data=data_config,
+        model=model_config,
+        quality=quality_config,
+        runtime=RuntimeConfig(threads=threads),
+        source=source,
+    )
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -1,7 +1,9 @@
-"""Feature preprocessing as a scikit-learn transformer.
+"""Feature encoding as a scikit-learn transformer, shaped for gradient-boosted trees.
 
-Numeric columns are median-imputed and standardised; categorical columns are imputed with
-a ``"missing"`` level and one-hot encoded, ignoring categories unseen in training.
+Trees need neither scaling nor imputation: numeric columns pass through as floats with
+their missing values, and categorical columns become integer codes that the learner treats
+as categories (``categorical_features``), not as numbers. Categories are fixed at training;
+values never seen there become missing, which the learner routes like any missing value.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from {{ cookiecutter.package_name }}.schema import as_category_strings
+from .schema import as_category_strings, infer_column_kinds
+
+# HistGradientBoosting's limit: a categorical feature may have at most ``max_bins`` (255 by
+# default) distinct codes. Rarer levels beyond it are grouped into one "infrequent" code.
+DEFAULT_MAX_CATEGORIES = 255
 
 
 def check_tabular_input(
@@ -26,8 +29,8 @@ def check_tabular_input(
 ) -> Any:
     """Validate ``X`` (and ``y``) the scikit-learn way while keeping DataFrames intact.
 
-    A DataFrame keeps its column names and mixed dtypes, which the column transformer needs;
-    anything else (arrays, lists, sparse matrices) goes through ``validate_data`` and must be
+    A DataFrame keeps its column names and mixed dtypes, which the encoder needs; anything
+    else (arrays, lists, sparse matrices) goes through ``validate_data`` and must be
     numeric. Missing values are allowed, infinities are not.
 
     Returns
@@ -46,26 +49,33 @@ def check_tabular_input(
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
-    """Impute, scale and one-hot encode a table of mixed numeric and categorical columns.
+    """Encode a table of mixed numeric and categorical columns for a tree learner.
+
+    Output columns: every numeric column as ``float64`` (missing values stay ``NaN``), then
+    every categorical column as integer codes ``0 .. max_categories - 1`` stored as floats
+    (missing and unseen values are ``NaN``). :attr:`categorical_mask_` says which output
+    columns are categorical, for the learner's ``categorical_features``.
 
     Parameters
     ----------
     numeric_features : sequence of str, optional
-        Numeric column names. With both lists omitted, columns are split by dtype:
-        numbers are numeric, everything else categorical. Plain arrays are all numeric.
+        Numeric column names. With both lists omitted, columns are split by dtype (see
+        :func:`~.schema.infer_column_kinds`). Plain arrays are all numeric.
     categorical_features : sequence of str, optional
         Categorical column names.
-    scale_numeric : bool, default True
-        Standardise numeric columns after imputation.
+    max_categories : int, default 255
+        Most codes per categorical column; the rarest levels beyond it share one code.
 
     Attributes
     ----------
-    column_transformer_ : sklearn.compose.ColumnTransformer
-        The fitted preprocessing.
+    encoder_ : sklearn.preprocessing.OrdinalEncoder or None
+        The fitted category codes (None without categorical columns).
     numeric_features_ : list
         Numeric columns used (names, or positions for arrays).
     categorical_features_ : list
         Categorical columns used.
+    categorical_mask_ : ndarray of bool
+        For each output column, whether it holds category codes.
     n_features_in_ : int
         Number of input columns seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -75,56 +85,55 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     --------
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"age": [31.0, None, 47.0], "plan": ["basic", "pro", None]})
-    >>> TabularPreprocessor().fit(frame).get_feature_names_out().tolist()
-    ['age', 'plan_basic', 'plan_missing', 'plan_pro']
+    >>> TabularPreprocessor().fit_transform(frame).tolist()
+    [[31.0, 0.0], [nan, 1.0], [47.0, nan]]
     """
 
     def __init__(
         self,
         numeric_features: Sequence[str] | None = None,
         categorical_features: Sequence[str] | None = None,
-        scale_numeric: bool = True,
+        max_categories: int = DEFAULT_MAX_CATEGORIES,
     ) -> None:
         self.numeric_features = numeric_features
         self.categorical_features = categorical_features
-        self.scale_numeric = scale_numeric
+        self.max_categories = max_categories
 
     def fit(self, X: Any, y: Any = None) -> TabularPreprocessor:
-        """Learn imputation values, scaling and categories from ``X``."""
+        """Learn the categories of each categorical column from ``X``."""
         X = check_tabular_input(self, X, reset=True)
         numeric, categorical = self._split_columns(X)
-        numeric_steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median"))]
-        if self.scale_numeric:
-            numeric_steps.append(("scale", StandardScaler()))
-        categorical_steps = [
-            ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
-            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
-        ]
-        self.column_transformer_ = ColumnTransformer(
-            [
-                ("numeric", Pipeline(numeric_steps), numeric),
-                ("categorical", Pipeline(categorical_steps), categorical),
-            ],
-            verbose_feature_names_out=False,
-        ).fit(_as_model_input(X, categorical))
+        self.encoder_ = None
+        if categorical:
+            self.encoder_ = OrdinalEncoder(
+                handle_unknown="use_encoded_value",
+                unknown_value=np.nan,
+                max_categories=self.max_categories,
+                dtype=np.float64,
+            ).fit(_category_strings(X, categorical))
         self.numeric_features_ = numeric
         self.categorical_features_ = categorical
+        self.categorical_mask_ = np.array(
+            [False] * len(numeric) + [True] * len(categorical), dtype=bool
+        )
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Return the encoded features as a dense float array."""
+        """Return numeric columns then category codes, as one float array."""
         check_is_fitted(self)
         X = check_tabular_input(self, X, reset=False)
-        encoded: np.ndarray = self.column_transformer_.transform(
-            _as_model_input(X, self.categorical_features_)
-        )
-        return encoded
+        parts = [_numeric_block(X, self.numeric_features_)]
+        if self.encoder_ is not None:
+            parts.append(self.encoder_.transform(_category_strings(X, self.categorical_features_)))
+        return np.hstack(parts) if len(parts) > 1 else parts[0]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the output columns (one per numeric column and per category)."""
+        """Names of the output columns: the input names, numeric columns first."""
         check_is_fitted(self)
-        names: np.ndarray = self.column_transformer_.get_feature_names_out(input_features)
-        return names
+        names = [*self.numeric_features_, *self.categorical_features_]
+        if not hasattr(self, "feature_names_in_"):
+            names = [f"x{position}" for position in names]
+        return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -135,18 +144,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if not isinstance(X, pd.DataFrame):
             return list(range(X.shape[1])), []
         if self.numeric_features is None and self.categorical_features is None:
-            numeric = [
-                name
-                for name in X.columns
-                if pd.api.types.is_numeric_dtype(X[name])
-                and not pd.api.types.is_bool_dtype(X[name])
-            ]
-            return numeric, [name for name in X.columns if name not in numeric]
+            return infer_column_kinds(X, X.columns)
         return list(self.numeric_features or []), list(self.categorical_features or [])
 
 
-def _as_model_input(X: Any, categorical: list[Any]) -> Any:
-    """Give categorical columns one representation: object strings with NaN for missing."""
-    if not isinstance(X, pd.DataFrame) or not categorical:
-        return X
-    return X.assign(**{name: as_category_strings(X[name]) for name in categorical})
+def _numeric_block(X: Any, columns: list[Any]) -> np.ndarray:
+    if isinstance(X, pd.DataFrame):
+        return X[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(X, dtype=np.float64)[:, columns]
+
+
+def _category_strings(X: pd.DataFrame, columns: list[Any]) -> pd.DataFrame:
+    """One representation for categories: object strings with NaN for missing values."""
+    return pd.DataFrame({name: as_category_strings(X[name]) for name in columns}, index=X.index)

@@ -1,4 +1,4 @@
-"""One logging configuration for the CLI{% if cookiecutter.include_api == "yes" %}, the Flask service and gunicorn{% endif %}.
+"""One logging configuration for every entry point of the package.
 
 Library modules only call ``logging.getLogger(__name__)``; entry points call
 :func:`configure_logging` once. Level and format come from arguments or from the
@@ -14,8 +14,9 @@ import os
 from datetime import datetime, timezone
 from typing import Any
 
-LEVEL_ENV = "{{ cookiecutter.package_name | upper }}_LOG_LEVEL"
-FORMAT_ENV = "{{ cookiecutter.package_name | upper }}_LOG_FORMAT"
+_ENV_PREFIX = __name__.partition(".")[0].upper()
+LEVEL_ENV = f"{_ENV_PREFIX}_LOG_LEVEL"
+FORMAT_ENV = f"{_ENV_PREFIX}_LOG_FORMAT"
 LEVELS = ("debug", "info", "warning", "error")
 FORMATS = ("text", "json")
 DEFAULT_LEVEL = "info"
@@ -65,7 +66,7 @@ def resolve(level: str | None = None, fmt: str | None = None) -> tuple[str, str]
 
 
 def logging_config(level: str | None = None, fmt: str | None = None) -> dict[str, Any]:
-    """Return the ``dictConfig`` dictionary{% if cookiecutter.include_api == "yes" %} (also gunicorn's ``logconfig_dict``){% endif %}."""
+    """Return the ``dictConfig`` dictionary (servers may extend it with their own loggers)."""
     chosen_level, chosen_format = resolve(level, fmt)
     return {
         "version": 1,
@@ -86,11 +87,6 @@ def logging_config(level: str | None = None, fmt: str | None = None) -> dict[str
             # Third-party libraries stay at warning unless debugging.
             "matplotlib": {"level": "WARNING"},
             "PIL": {"level": "WARNING"},
-{%- if cookiecutter.include_api == "yes" %}
-            "gunicorn.error": {"level": chosen_level.upper(), "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
-            "werkzeug": {"level": "INFO"},
-{%- endif %}
         },
     }
 

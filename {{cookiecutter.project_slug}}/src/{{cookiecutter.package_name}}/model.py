@@ -1,7 +1,11 @@
-{%- set classification = cookiecutter.ml_task == "classification" -%}
-{%- set Estimator = "TabularClassifier" if classification else "TabularRegressor" -%}
-{%- set Learner = "HistGradientBoostingClassifier" if classification else "HistGradientBoostingRegressor" -%}
-"""The model: preprocessing and a gradient-boosting learner behind one scikit-learn estimator."""
+"""The models: feature encoding and a gradient-boosting learner behind one scikit-learn estimator.
+
+:class:`TabularClassifier` and :class:`TabularRegressor` are the skeleton to extend: they
+take a table of mixed columns, encode it with :class:`~.features.TabularPreprocessor` and fit
+``learner`` (scikit-learn's histogram gradient boosting by default, which handles
+categories and missing values natively). Every hyperparameter of the learner is reachable
+as ``learner__<name>``, as in any scikit-learn meta-estimator.
+"""
 
 from __future__ import annotations
 
@@ -9,51 +13,31 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, {{ "ClassifierMixin" if classification else "RegressorMixin" }}
-from sklearn.ensemble import {{ Learner }}
-from sklearn.pipeline import Pipeline
-{%- if classification %}
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.utils.multiclass import check_classification_targets
-{%- endif %}
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from {{ cookiecutter.package_name }}.features import TabularPreprocessor, check_tabular_input
+from .features import DEFAULT_MAX_CATEGORIES, TabularPreprocessor, check_tabular_input
 
 
-class {{ Estimator }}({{ "ClassifierMixin" if classification else "RegressorMixin" }}, BaseEstimator):
-    """{% if classification %}Classify{% else %}Predict a number for{% endif %} rows of a table with mixed numeric and categorical columns.
-
-    Wraps :class:`~{{ cookiecutter.package_name }}.features.TabularPreprocessor` and
-    scikit-learn's :class:`~sklearn.ensemble.{{ Learner }}`, a strong default for
-    tabular data. Hyperparameters are the learner's own.
+class TabularModel(BaseEstimator):
+    """What both models share: encode, then fit the learner on the codes.
 
     Parameters
     ----------
     numeric_features, categorical_features : sequence of str, optional
         Passed to the preprocessor; inferred from dtypes when both are omitted.
-    learning_rate : float, default 0.1
-        Shrinkage of each boosting iteration.
-    max_iter : int, default 200
-        Number of boosting iterations.
-    max_leaf_nodes : int, default 31
-        Leaves per tree.
-    min_samples_leaf : int, default 20
-        Fewest training rows per leaf.
-    l2_regularization : float, default 0.0
-        L2 penalty on leaf values.
-    random_state : int, optional
-        Seed; with the same data it makes training reproducible.
+    learner : estimator, optional
+        The unfitted learner; :meth:`default_learner` when omitted. It receives
+        ``categorical_features`` from the encoder, so it must accept that parameter.
 
     Attributes
     ----------
-    pipeline_ : sklearn.pipeline.Pipeline
-        The fitted preprocessing and learner.
-{%- if classification %}
-    classes_ : ndarray
-        Class labels seen in ``fit``.
-{%- endif %}
-    n_iter_ : int
-        Boosting iterations run.
+    preprocessor_ : TabularPreprocessor
+        The fitted encoder.
+    learner_ : estimator
+        The fitted learner.
     n_features_in_ : int
         Number of input columns seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -64,31 +48,79 @@ class {{ Estimator }}({{ "ClassifierMixin" if classification else "RegressorMixi
         self,
         numeric_features: Sequence[str] | None = None,
         categorical_features: Sequence[str] | None = None,
-        learning_rate: float = 0.1,
-        max_iter: int = 200,
-        max_leaf_nodes: int = 31,
-        min_samples_leaf: int = 20,
-        l2_regularization: float = 0.0,
-        random_state: int | None = None,
+        learner: BaseEstimator | None = None,
     ) -> None:
         self.numeric_features = numeric_features
         self.categorical_features = categorical_features
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.max_leaf_nodes = max_leaf_nodes
-        self.min_samples_leaf = min_samples_leaf
-        self.l2_regularization = l2_regularization
-        self.random_state = random_state
+        self.learner = learner
 
-    def fit(self, X: Any, y: Any) -> {{ Estimator }}:
-        """Fit the preprocessing and the learner.
+    @classmethod
+    def default_learner(cls) -> BaseEstimator:
+        """The learner used when none is given."""
+        raise NotImplementedError
+
+    def _fit_pipeline(self, X: Any, y: Any) -> None:
+        learner = clone(self.learner) if self.learner is not None else self.default_learner()
+        max_categories = learner.get_params().get("max_bins", DEFAULT_MAX_CATEGORIES)
+        preprocessor = TabularPreprocessor(
+            numeric_features=self.numeric_features,
+            categorical_features=self.categorical_features,
+            max_categories=max_categories,
+        )
+        encoded = preprocessor.fit_transform(X)
+        mask = preprocessor.categorical_mask_
+        learner.set_params(categorical_features=mask if mask.any() else None)
+        self.learner_ = learner.fit(encoded, y)
+        self.preprocessor_ = preprocessor
+
+    def _encode(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = check_tabular_input(self, X, reset=False)
+        encoded: np.ndarray = self.preprocessor_.transform(X)
+        return encoded
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict the target of each row."""
+        predictions: np.ndarray = self.learner_.predict(self._encode(X))
+        return predictions
+
+    @property
+    def n_iter_(self) -> int:
+        """Boosting iterations the learner ran (early stopping may stop it sooner)."""
+        check_is_fitted(self)
+        return int(self.learner_.n_iter_)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class TabularClassifier(ClassifierMixin, TabularModel):
+    """Classify rows of a table with mixed numeric and categorical columns.
+
+    Parameters and attributes are those of :class:`TabularModel`, plus:
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels seen in ``fit``.
+    """
+
+    @classmethod
+    def default_learner(cls) -> BaseEstimator:
+        """:class:`~sklearn.ensemble.HistGradientBoostingClassifier` with its defaults."""
+        return HistGradientBoostingClassifier()
+
+    def fit(self, X: Any, y: Any) -> TabularClassifier:
+        """Fit the encoder and the learner.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
             Training features; DataFrames may mix numeric and categorical columns.
         y : array-like of shape (n_samples,)
-            {% if classification %}Class labels.{% else %}Target values.{% endif %}
+            Class labels; at least two classes.
 
         Returns
         -------
@@ -96,56 +128,19 @@ class {{ Estimator }}({{ "ClassifierMixin" if classification else "RegressorMixi
         """
         X, y = check_tabular_input(self, X, y, reset=True)
         y = column_or_1d(y, warn=True)
-{%- if classification %}
         check_classification_targets(y)
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(
                 f"y has 1 class ({classes[0]!r}); a classifier needs at least 2 classes"
             )
-{%- endif %}
-        self.pipeline_ = Pipeline(
-            [
-                (
-                    "preprocess",
-                    TabularPreprocessor(
-                        numeric_features=self.numeric_features,
-                        categorical_features=self.categorical_features,
-                    ),
-                ),
-                (
-                    "learner",
-                    {{ Learner }}(
-                        learning_rate=self.learning_rate,
-                        max_iter=self.max_iter,
-                        max_leaf_nodes=self.max_leaf_nodes,
-                        min_samples_leaf=self.min_samples_leaf,
-                        l2_regularization=self.l2_regularization,
-                        early_stopping=False,
-                        random_state=self.random_state,
-                    ),
-                ),
-            ]
-        ).fit(X, y)
-        self.n_iter_ = self.pipeline_.named_steps["learner"].n_iter_
-{%- if classification %}
-        self.classes_ = self.pipeline_.classes_
-{%- endif %}
+        self._fit_pipeline(X, y)
+        self.classes_ = self.learner_.classes_
         return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predict {% if classification %}the class{% else %}the target{% endif %} of each row."""
-        check_is_fitted(self)
-        X = check_tabular_input(self, X, reset=False)
-        predictions: np.ndarray = self.pipeline_.predict(X)
-        return predictions
-{%- if classification %}
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of each class (columns in the order of ``classes_``) for each row."""
-        check_is_fitted(self)
-        X = check_tabular_input(self, X, reset=False)
-        probabilities: np.ndarray = self.pipeline_.predict_proba(X)
+        probabilities: np.ndarray = self.learner_.predict_proba(self._encode(X))
         return probabilities
 
     def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -156,13 +151,34 @@ class {{ Estimator }}({{ "ClassifierMixin" if classification else "RegressorMixi
         """
         probabilities = self.predict_proba(X)
         return self.classes_[np.argmax(probabilities, axis=1)], probabilities
-{%- endif %}
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
 
 
-Model = {{ Estimator }}
-"""The estimator class of this project (:class:`{{ Estimator }}`)."""
+class TabularRegressor(RegressorMixin, TabularModel):
+    """Predict a number for rows of a table with mixed numeric and categorical columns.
+
+    Parameters and attributes are those of :class:`TabularModel`.
+    """
+
+    @classmethod
+    def default_learner(cls) -> BaseEstimator:
+        """:class:`~sklearn.ensemble.HistGradientBoostingRegressor` with its defaults."""
+        return HistGradientBoostingRegressor()
+
+    def fit(self, X: Any, y: Any) -> TabularRegressor:
+        """Fit the encoder and the learner.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training features; DataFrames may mix numeric and categorical columns.
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        self
+        """
+        X, y = check_tabular_input(self, X, y, reset=True)
+        y = column_or_1d(y, warn=True).astype(np.float64)
+        self._fit_pipeline(X, y)
+        return self

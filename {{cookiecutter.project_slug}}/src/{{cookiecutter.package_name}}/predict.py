@@ -1,5 +1,4 @@
-{%- set classification = cookiecutter.ml_task == "classification" -%}
-"""Scoring: a DataFrame in memory, or a CSV file of any size streamed in chunks."""
+"""Batch prediction: a CSV file of any size streamed through the model in chunks."""
 
 from __future__ import annotations
 
@@ -7,18 +6,19 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.artifact import Artifact
-from {{ cookiecutter.package_name }}.errors import DataError
+from .artifact import Artifact
+from .data import iter_table_chunks
+from .errors import DataError
+from .scoring import score_rows
+from .threads import limited_threads, thread_count
 
 logger = logging.getLogger(__name__)
 
-PREDICTION_COLUMN = "prediction"
 DEFAULT_CHUNKSIZE = 100_000
 
 
@@ -28,7 +28,7 @@ def predict_frame(artifact: Artifact, frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``prediction``{% if classification %} and one ``probability_<class>`` column per class{% endif %},
+        ``prediction`` and, for classifiers, one ``probability_<class>`` column per class,
         aligned with ``frame``'s index.
 
     Raises
@@ -36,16 +36,7 @@ def predict_frame(artifact: Artifact, frame: pd.DataFrame) -> pd.DataFrame:
     DataError
         When the rows break the data contract.
     """
-    features = artifact.schema.validate_features(frame)
-{%- if classification %}
-    predictions, probabilities = artifact.model.predict_with_proba(features)
-    columns = {PREDICTION_COLUMN: predictions}
-    for position, label in enumerate(artifact.model.classes_):
-        columns[f"probability_{label}"] = probabilities[:, position]
-    return pd.DataFrame(columns, index=frame.index)
-{%- else %}
-    return pd.DataFrame({PREDICTION_COLUMN: artifact.model.predict(features)}, index=frame.index)
-{%- endif %}
+    return score_rows(artifact, frame).predictions.to_frame(frame.index)
 
 
 def predict_csv(
@@ -55,6 +46,7 @@ def predict_csv(
     *,
     chunksize: int = DEFAULT_CHUNKSIZE,
     on_progress: Callable[[int], None] | None = None,
+    threads: int = 0,
 ) -> int:
     """Score a CSV file chunk by chunk, in constant memory, keeping the row order.
 
@@ -71,6 +63,8 @@ def predict_csv(
         Rows per chunk; memory use grows with it, not with the file.
     on_progress : callable, optional
         Called with the number of input bytes consumed after each chunk.
+    threads : int, default 0
+        Native threads for the model; 0 chooses from the chunk size (see :mod:`.threads`).
 
     Returns
     -------
@@ -98,8 +92,9 @@ def predict_csv(
         with (
             open(source, "rb") as raw,
             os.fdopen(descriptor, "w", newline="", encoding="utf-8") as out,
+            limited_threads(thread_count(chunksize, threads)),
         ):
-            for chunk in _read_chunks(raw, source, chunksize):
+            for chunk in iter_table_chunks(raw, source, chunksize):
                 if chunk.empty:
                     continue
                 try:
@@ -125,13 +120,3 @@ def predict_csv(
         extra={"rows": rows, "duration_s": round(elapsed, 3), "output": str(target)},
     )
     return rows
-
-
-def _read_chunks(raw: BinaryIO, source: Path, chunksize: int) -> Iterator[pd.DataFrame]:
-    try:
-        yield from pd.read_csv(raw, chunksize=chunksize)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"input file {source} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise DataError(f"input file {source} is not a valid CSV: {reason}") from None

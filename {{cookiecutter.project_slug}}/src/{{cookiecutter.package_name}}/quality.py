@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from {{ cookiecutter.package_name }}.config import QualityConfig
-
-PRIMARY_METRIC = "{{ 'roc_auc' if cookiecutter.ml_task == 'classification' else 'r2' }}"
+from .config import QualityConfig
 
 
 @dataclass(frozen=True)
@@ -20,7 +18,10 @@ class GateResult:
 
 
 def quality_gate(
-    metrics: dict[str, Any], baseline: dict[str, Any], thresholds: QualityConfig
+    metrics: dict[str, Any],
+    baseline: dict[str, Any],
+    thresholds: QualityConfig,
+    primary_metric: str,
 ) -> GateResult:
     """Compare holdout metrics with the configured thresholds and the dummy baseline.
 
@@ -32,6 +33,8 @@ def quality_gate(
         The dummy baseline's metrics on the same holdout.
     thresholds : QualityConfig
         Minimums, maximums and the margin the primary metric must beat the baseline by.
+    primary_metric : str
+        The task's primary metric (higher is better), compared with the baseline.
 
     Returns
     -------
@@ -58,14 +61,14 @@ def quality_gate(
             record(False, f"{name}: not reported, required <= {maximum:g}")
         else:
             record(value <= maximum, f"{name} = {value:.4f}, required <= {maximum:g}")
-    model_value, baseline_value = metrics.get(PRIMARY_METRIC), baseline.get(PRIMARY_METRIC)
+    model_value, baseline_value = metrics.get(primary_metric), baseline.get(primary_metric)
     if model_value is None or baseline_value is None:
-        record(False, f"{PRIMARY_METRIC}: missing for the model or the baseline")
+        record(False, f"{primary_metric}: missing for the model or the baseline")
     else:
         required = baseline_value + thresholds.baseline_margin
         record(
             model_value >= required,
-            f"{PRIMARY_METRIC} = {model_value:.4f} vs baseline {baseline_value:.4f}, "
+            f"{primary_metric} = {model_value:.4f} vs baseline {baseline_value:.4f}, "
             f"required >= {required:.4f} (margin {thresholds.baseline_margin:g})",
         )
     return GateResult(passed=not failures, checks=tuple(checks), failures=tuple(failures))

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.errors import DataError
+from .errors import DataError
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
-TASK = "{{ cookiecutter.ml_task }}"
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
 _EXAMPLES_SHOWN = 3
 
 
@@ -67,11 +68,14 @@ class TargetSpec:
 
 @dataclass(frozen=True)
 class Schema:
-    """Feature and target contract of a trained model (JSON-serialisable)."""
+    """Feature and target contract of a trained model (JSON-serialisable).
+
+    ``task`` is ``"classification"`` or ``"regression"``: it decides how labels are read.
+    """
 
     features: tuple[FeatureSpec, ...]
     target: TargetSpec
-    task: str = TASK
+    task: str = CLASSIFICATION
 
     @property
     def feature_names(self) -> list[str]:
@@ -102,8 +106,19 @@ class Schema:
                 class_counts=tuple(target.get("class_counts", ())),
                 mean=target.get("mean"),
             ),
-            task=data.get("task", TASK),
+            task=data.get("task", CLASSIFICATION),
         )
+
+    def example_row(self) -> dict[str, Any]:
+        """One plausible row: the middle of each numeric range, the first known category."""
+        row: dict[str, Any] = {}
+        for spec in self.features:
+            if spec.kind == NUMERIC:
+                low, high = spec.minimum, spec.maximum
+                row[spec.name] = (low + high) / 2 if low is not None and high is not None else 0.0
+            else:
+                row[spec.name] = spec.categories[0] if spec.categories else None
+        return row
 
     def validate_features(
         self, frame: pd.DataFrame, *, allow_extra: bool = True, strict_types: bool = False
@@ -160,7 +175,7 @@ class Schema:
             raise DataError(f"target column {self.target.name!r} is missing")
         labelled = frame[frame[self.target.name].notna()]
         features = self.validate_features(labelled)
-        return features, _coerce_target(labelled[self.target.name])
+        return features, coerce_target(labelled[self.target.name], self.task)
 
     def skew(self, features: pd.DataFrame) -> dict[str, dict[str, int]]:
         """Count values unlike anything training saw, per feature.
@@ -204,6 +219,7 @@ def infer_schema(
     frame: pd.DataFrame,
     target: str,
     *,
+    task: str = CLASSIFICATION,
     numeric_features: Sequence[str] | None = None,
     categorical_features: Sequence[str] | None = None,
     ignore_columns: Iterable[str] = (),
@@ -218,6 +234,8 @@ def infer_schema(
         Training data including the target column.
     target : str
         Name of the target column.
+    task : {"classification", "regression"}
+        How to read the target: labels, or numbers.
     numeric_features, categorical_features : sequence of str, optional
         Explicit feature lists; columns not listed in either are inferred from their dtype
         only when both lists are omitted.
@@ -297,7 +315,9 @@ def infer_schema(
             )
     if problems:
         raise DataError(_summarise(problems), problems)
-    return Schema(features=tuple(specs), target=_target_spec(target, labelled[target]))
+    return Schema(
+        features=tuple(specs), target=_target_spec(target, labelled[target], task), task=task
+    )
 
 
 def _resolve_feature_kinds(
@@ -307,14 +327,7 @@ def _resolve_feature_kinds(
     categorical: Sequence[str] | None,
 ) -> tuple[list[str], list[str]]:
     if numeric is None and categorical is None:
-        candidates = [name for name in frame.columns if name not in ignored]
-        inferred_numeric = [
-            name
-            for name in candidates
-            if pd.api.types.is_numeric_dtype(frame[name])
-            and not pd.api.types.is_bool_dtype(frame[name])
-        ]
-        return inferred_numeric, [name for name in candidates if name not in inferred_numeric]
+        return infer_column_kinds(frame, [name for name in frame.columns if name not in ignored])
     numeric_list, categorical_list = list(numeric or ()), list(categorical or ())
     listed = numeric_list + categorical_list
     absent = [name for name in listed if name not in frame.columns]
@@ -329,9 +342,22 @@ def _resolve_feature_kinds(
     return numeric_list, categorical_list
 
 
-def _target_spec(name: str, labels: pd.Series) -> TargetSpec:
-    values = _coerce_target(labels)
-    if TASK == "classification":
+def infer_column_kinds(frame: pd.DataFrame, columns: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    """Split ``columns`` by dtype: numbers are numeric, everything else (booleans too) categorical.
+
+    The one place column kinds are guessed; configure the feature lists to override it.
+    """
+    numeric, categorical = [], []
+    for name in columns:
+        dtype = frame[name].dtype
+        is_number = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        (numeric if is_number else categorical).append(name)
+    return numeric, categorical
+
+
+def _target_spec(name: str, labels: pd.Series, task: str) -> TargetSpec:
+    values = coerce_target(labels, task)
+    if task == CLASSIFICATION:
         counts = values.value_counts().sort_index()
         if len(counts) < 2:
             raise DataError(
@@ -346,8 +372,15 @@ def _target_spec(name: str, labels: pd.Series) -> TargetSpec:
     return TargetSpec(name=name, mean=float(values.mean()))
 
 
-def _coerce_target(labels: pd.Series) -> pd.Series:
-    if TASK == "regression":
+def coerce_target(labels: pd.Series, task: str) -> pd.Series:
+    """Labels as the task reads them: floats for regression, integers or objects otherwise.
+
+    Raises
+    ------
+    DataError
+        When a regression target holds values that are not numbers.
+    """
+    if task == REGRESSION:
         values = pd.to_numeric(labels, errors="coerce")
         bad = values.isna() & labels.notna()
         if bad.any():

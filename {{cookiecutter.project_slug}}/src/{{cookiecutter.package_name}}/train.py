@@ -1,4 +1,4 @@
-"""Training: config and CSV in, fitted model and its data contract out."""
+"""Training: config and table in, fitted model and its data contract out."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.config import Config
-from {{ cookiecutter.package_name }}.data import file_sha256, load_csv
-from {{ cookiecutter.package_name }}.errors import ConfigError
-from {{ cookiecutter.package_name }}.model import Model
-from {{ cookiecutter.package_name }}.schema import Schema, infer_schema
+from .config import Config
+from .data import file_sha256, read_table
+from .model import TabularModel
+from .schema import Schema, infer_schema
+from .tasks import Task, task_for
+from .threads import limited_threads, thread_count
 
 logger = logging.getLogger(__name__)
 
@@ -22,34 +23,12 @@ logger = logging.getLogger(__name__)
 class TrainedModel:
     """A fitted model with everything needed to save, evaluate and use it."""
 
-    model: Model
+    model: TabularModel
     schema: Schema
+    task: Task
     data_sha256: str
     train_path: Path
     n_rows: int
-
-
-def build_model(config: Config, schema: Schema) -> Model:
-    """Create an unfitted estimator from the config's hyperparameters.
-
-    Raises
-    ------
-    ConfigError
-        When ``model.params`` names something that is not a hyperparameter.
-    """
-    allowed = set(Model().get_params()) - {"numeric_features", "categorical_features"}
-    unknown = sorted(set(config.model.params) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"model.params.{unknown[0]} is not a hyperparameter of {Model.__name__} "
-            f"(allowed: {', '.join(sorted(allowed))})"
-        )
-    return Model(
-        numeric_features=schema.columns_of_kind("numeric"),
-        categorical_features=schema.columns_of_kind("categorical"),
-        random_state=config.model.random_state,
-        **config.model.params,
-    )
 
 
 def infer_training_schema(config: Config, frame: pd.DataFrame) -> Schema:
@@ -58,6 +37,7 @@ def infer_training_schema(config: Config, frame: pd.DataFrame) -> Schema:
     return infer_schema(
         frame,
         data.target,
+        task=config.model.task,
         numeric_features=data.numeric_features,
         categorical_features=data.categorical_features,
         ignore_columns=data.ignore_columns,
@@ -69,6 +49,7 @@ def infer_training_schema(config: Config, frame: pd.DataFrame) -> Schema:
 def train(config: Config) -> TrainedModel:
     """Train a model on the config's training data.
 
+    The task (binary, multiclass or regression) follows from ``model.task`` and the labels.
     The same data, config and ``random_state`` always give identical predictions.
 
     Raises
@@ -79,23 +60,29 @@ def train(config: Config) -> TrainedModel:
         When the hyperparameters are invalid.
     """
     started = time.perf_counter()
-    frame = load_csv(config.data.train)
+    frame = read_table(config.data.train)
     schema = infer_training_schema(config, frame)
     features, target = schema.split_training(frame)
-    model = build_model(config, schema)
+    task = task_for(schema)
+    model = task.build(schema, config.model.params, config.model.random_state)
+    threads = thread_count(len(features), config.runtime.threads)
     logger.info(
-        "training %s on %d rows, %d features",
-        Model.__name__,
+        "training %s (%s) on %d rows, %d features, %d thread(s)",
+        type(model).__name__,
+        task.name,
         len(features),
         len(schema.features),
-        extra={"rows": len(features), "features": len(schema.features)},
+        threads,
+        extra={"rows": len(features), "features": len(schema.features), "threads": threads},
     )
-    model.fit(features, target)
+    with limited_threads(threads):
+        model.fit(features, target)
     elapsed = time.perf_counter() - started
     logger.info("trained in %.2f s", elapsed, extra={"duration_s": round(elapsed, 3)})
     return TrainedModel(
         model=model,
         schema=schema,
+        task=task,
         data_sha256=file_sha256(config.data.train),
         train_path=config.data.train,
         n_rows=len(features),

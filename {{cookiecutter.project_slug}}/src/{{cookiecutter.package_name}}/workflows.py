@@ -1,23 +1,26 @@
 """The model lifecycle as plain functions: train and save, evaluate, validate.
 
-The CLI{% if cookiecutter.include_api == "yes" %} and the service are{% else %} is a{% endif %} thin shell over these; they never import the CLI.
+Entry points (the CLI, and any service) are thin shells over these; nothing here imports them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from {{ cookiecutter.package_name }}.artifact import Artifact, save_artifact
-from {{ cookiecutter.package_name }}.config import Config, QualityConfig
-from {{ cookiecutter.package_name }}.data import file_sha256, load_csv
-from {{ cookiecutter.package_name }}.errors import DataError
-from {{ cookiecutter.package_name }}.evaluate import Evaluation, evaluate, write_report
-from {{ cookiecutter.package_name }}.quality import GateResult, quality_gate
-from {{ cookiecutter.package_name }}.train import train
+import pandas as pd
+
+from .artifact import Artifact, save_artifact
+from .config import Config, QualityConfig
+from .data import file_sha256, read_table
+from .errors import DataError
+from .evaluate import Evaluation, evaluate
+from .metadata import EvaluationSettings, RecordedMetrics, TrainingRecord
+from .quality import GateResult, quality_gate
+from .report import write_report
+from .train import train
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +47,31 @@ def train_and_save(config: Config, models_dir: str | Path) -> Path:
     trained = train(config)
     metrics = None
     if config.data.holdout is not None:
-        holdout = load_csv(config.data.holdout)
+        holdout = read_table(config.data.holdout)
         evaluation = evaluate(
-            trained.model, trained.schema, holdout, _present(holdout, config.data.slice_columns)
+            trained.model,
+            trained.schema,
+            trained.task,
+            holdout,
+            _present(holdout, config.data.slice_columns),
         )
-        metrics = {"holdout": evaluation.metrics, "baseline": evaluation.baseline}
-    settings = {
-        "holdout": str(config.data.holdout) if config.data.holdout else None,
-        "slice_columns": list(config.data.slice_columns),
-        "quality": dataclasses.asdict(config.quality),
-    }
-    return save_artifact(trained, models_dir, metrics=metrics, settings=settings)
+        metrics = RecordedMetrics(holdout=evaluation.metrics, baseline=evaluation.baseline)
+    settings = EvaluationSettings(
+        holdout=str(config.data.holdout) if config.data.holdout else None,
+        slice_columns=tuple(config.data.slice_columns),
+        quality=config.quality,
+    )
+    return save_artifact(
+        trained.model,
+        models_dir,
+        schema=trained.schema,
+        task=trained.task,
+        training=TrainingRecord(
+            path=str(trained.train_path), sha256=trained.data_sha256, rows=trained.n_rows
+        ),
+        metrics=metrics,
+        settings=settings,
+    )
 
 
 def evaluate_artifact(
@@ -76,42 +93,38 @@ def evaluate_artifact(
     thresholds : QualityConfig, optional
         Gate thresholds; those recorded at training time by default.
     """
-    settings = artifact.metadata.get("settings", {})
-    source = data_path or settings.get("holdout")
+    settings = artifact.metadata.settings
+    source = data_path or settings.holdout
     if not source:
         raise DataError("no evaluation data: pass a labelled CSV (the model has no holdout)")
-    frame = load_csv(source)
+    frame = read_table(source)
     evaluation = evaluate(
         artifact.model,
         artifact.schema,
+        artifact.task,
         frame,
-        _present(frame, settings.get("slice_columns", ())),
+        _present(frame, settings.slice_columns),
         data_sha256=file_sha256(source),
     )
     gate = quality_gate(
-        evaluation.metrics, evaluation.baseline, thresholds or recorded_thresholds(artifact)
+        evaluation.metrics,
+        evaluation.baseline,
+        thresholds or settings.quality,
+        artifact.task.primary_metric,
     )
     if output_dir is not None:
         write_report(
-            evaluation, artifact.model, artifact.schema, frame, output_dir, artifact.metadata, gate
+            evaluation, artifact.model, artifact.task, frame, output_dir, artifact.metadata, gate
         )
     return EvaluationRun(evaluation=evaluation, gate=gate)
 
 
-def recorded_thresholds(artifact: Artifact) -> QualityConfig:
-    """The quality thresholds saved with the artifact at training time."""
-    quality: dict[str, Any] = artifact.metadata.get("settings", {}).get("quality", {})
-    return QualityConfig(
-        minimum=dict(quality.get("minimum", {})),
-        maximum=dict(quality.get("maximum", {})),
-        baseline_margin=float(quality.get("baseline_margin", 0.0)),
-    )
-
-
-def _present(frame: Any, columns: Any) -> list[str]:
+def _present(frame: pd.DataFrame, columns: Iterable[str]) -> list[str]:
     """Slice columns that exist in ``frame``; others are skipped with a warning."""
-    present = [name for name in columns if name in frame.columns]
+    present = []
     for name in columns:
-        if name not in frame.columns:
+        if name in frame.columns:
+            present.append(name)
+        else:
             logger.warning("slice column %r is not in the data; skipping it", name)
     return present

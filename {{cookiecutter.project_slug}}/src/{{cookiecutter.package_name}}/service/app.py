@@ -18,20 +18,20 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from {{ cookiecutter.package_name }}.errors import ConfigError
-from {{ cookiecutter.package_name }}.service.errors import ApiError, error_body
-from {{ cookiecutter.package_name }}.service.metrics import ServiceMetrics
-from {{ cookiecutter.package_name }}.service.openapi import build_openapi
-from {{ cookiecutter.package_name }}.service.routes import (
+from ..errors import ConfigError
+from .errors import ApiError, error_body
+from .metrics import ServiceMetrics
+from .openapi import build_openapi
+from .routes import (
     EXTENSION,
     PREDICTION_ENDPOINTS,
     Service,
     blueprint,
     current_service,
 )
-from {{ cookiecutter.package_name }}.service.scoring import ServedModel
+from .served import ServedModel
 
-CONFIG_PREFIX = "{{ cookiecutter.package_name | upper }}"
+CONFIG_PREFIX = __name__.partition(".")[0].upper()
 MODEL_PATH_ENV = f"{CONFIG_PREFIX}_MODEL_PATH"
 DEFAULT_CONFIG: dict[str, Any] = {
     "DEBUG": False,
@@ -42,7 +42,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 logger = logging.getLogger(__name__)
-access_logger = logging.getLogger("{{ cookiecutter.package_name }}.service.access")
+access_logger = logging.getLogger(f"{__package__}.access")
 
 
 def create_app(

@@ -1,4 +1,3 @@
-{%- set classification = cookiecutter.ml_task == "classification" -%}
 """Prometheus metrics of the service, correct under several gunicorn workers.
 
 When ``PROMETHEUS_MULTIPROC_DIR`` is set (``run_gunicorn`` sets it before workers start),
@@ -9,27 +8,23 @@ computed at scrape time by the answering worker.
 
 from __future__ import annotations
 
-{% if classification -%}
 import collections
-{% endif -%}
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from {{ cookiecutter.package_name }}.service import MULTIPROCESS_ENV
-from {{ cookiecutter.package_name }}.service.scoring import Scores, ServedModel
+from . import MULTIPROCESS_ENV
+from ..tasks import Predictions
+from .served import ServedModel
 
-NAMESPACE = "{{ cookiecutter.package_name }}"
+NAMESPACE = __name__.partition(".")[0]
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-{%- if not classification %}
 _FALLBACK_VALUE_BUCKETS = (-1000.0, -100.0, -10.0, -1.0, 0.0, 1.0, 10.0, 100.0, 1000.0)
 _MEAN_MULTIPLES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0)
-{%- endif %}
 
 
 class ServiceMetrics:
@@ -38,8 +33,9 @@ class ServiceMetrics:
     Parameters
     ----------
     model : ServedModel
-        The served model, reported as ``{{ cookiecutter.package_name }}_model_info``,
-        ``_model_age_seconds`` and ``_model_ready``.
+        The served model, reported as ``<package>_model_info``, ``_model_age_seconds`` and
+        ``_model_ready``. Classifiers count predictions per class; regressors observe the
+        predicted values in a histogram.
     """
 
     def __init__(self, model: ServedModel) -> None:
@@ -57,19 +53,20 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.predictions = self._counter("predictions", "Rows scored.", ["endpoint"])
-{%- if classification %}
-        self.predicted_classes = self._counter(
-            "predicted_class", "Rows predicted as each class.", ["class"]
-        )
-{%- else %}
-        self.predicted_values = Histogram(
-            "prediction_value",
-            "Distribution of the predicted values.",
-            namespace=NAMESPACE,
-            buckets=value_buckets(model.artifact.schema.target.mean if model.artifact else None),
-            registry=self.registry,
-        )
-{%- endif %}
+        self.predicted_classes: Counter | None = None
+        self.predicted_values: Histogram | None = None
+        if model.artifact is None or model.artifact.task.is_classification:
+            self.predicted_classes = self._counter(
+                "predicted_class", "Rows predicted as each class.", ["class"]
+            )
+        else:
+            self.predicted_values = Histogram(
+                "prediction_value",
+                "Distribution of the predicted values.",
+                namespace=NAMESPACE,
+                buckets=value_buckets(model.artifact.schema.target.mean),
+                registry=self.registry,
+            )
         self.validation_failures = self._counter(
             "validation_failures",
             "Prediction requests refused because of their input, by error code.",
@@ -92,7 +89,7 @@ class ServiceMetrics:
         self.latency.labels(*labels).observe(seconds)
 
     def observe_scores(
-        self, endpoint: str, scores: Scores, skew: dict[str, dict[str, int]]
+        self, endpoint: str, predictions: Predictions, skew: dict[str, dict[str, int]]
     ) -> None:
         """Count scored rows, the prediction distribution and training/serving skew.
 
@@ -100,19 +97,19 @@ class ServiceMetrics:
         ----------
         endpoint : str
             ``predict`` or ``invocations``.
-        scores : Scores
+        predictions : Predictions
             What the model answered.
         skew : dict
-            Output of :meth:`~{{ cookiecutter.package_name }}.schema.Schema.skew` for the rows.
+            Output of :meth:`~.Schema.skew` for the rows.
         """
-        self.predictions.labels(endpoint).inc(len(scores.predictions))
-{%- if classification %}
-        for label, count in collections.Counter(scores.predictions).items():
-            self.predicted_classes.labels(str(label)).inc(count)
-{%- else %}
-        for value in scores.predictions:
-            self.predicted_values.observe(value)
-{%- endif %}
+        labels = predictions.labels.tolist()
+        self.predictions.labels(endpoint).inc(len(labels))
+        if self.predicted_classes is not None:
+            for label, count in collections.Counter(labels).items():
+                self.predicted_classes.labels(str(label)).inc(count)
+        if self.predicted_values is not None:
+            for value in labels:
+                self.predicted_values.observe(value)
         for feature, kinds in skew.items():
             for kind, count in kinds.items():
                 self.skew.labels(feature, kind).inc(count)
@@ -130,7 +127,6 @@ class ServiceMetrics:
         MultiProcessCollector(registry, path=directory)
         registry.register(self._model)
         return generate_latest(registry)
-{%- if not classification %}
 
 
 def value_buckets(mean: float | None) -> tuple[float, ...]:
@@ -138,7 +134,6 @@ def value_buckets(mean: float | None) -> tuple[float, ...]:
     if not mean:
         return _FALLBACK_VALUE_BUCKETS
     return tuple(sorted(mean * multiple for multiple in _MEAN_MULTIPLES))
-{%- endif %}
 
 
 class _ModelCollector:
@@ -146,8 +141,7 @@ class _ModelCollector:
 
     def __init__(self, model: ServedModel) -> None:
         self.model = model
-        created = model.artifact.metadata.get("created_at") if model.artifact else None
-        self.created = datetime.fromisoformat(created).timestamp() if created else None
+        self.created = model.artifact.metadata.created.timestamp() if model.artifact else None
 
     def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(

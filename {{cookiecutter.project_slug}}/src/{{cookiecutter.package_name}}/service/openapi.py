@@ -1,4 +1,3 @@
-{%- set classification = cookiecutter.ml_task == "classification" -%}
 """The OpenAPI 3 description of the service, generated from the served model's schema.
 
 Feature names and types come from the artifact, so the document always describes the
@@ -10,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from {{ cookiecutter.package_name }} import __version__
-from {{ cookiecutter.package_name }}.schema import NUMERIC, FeatureSpec, Schema
-from {{ cookiecutter.package_name }}.service.payloads import INVOCATION_FORMATS
-from {{ cookiecutter.package_name }}.service.scoring import ServedModel, example_instance
+from .. import DISTRIBUTION, __version__
+from ..schema import CLASSIFICATION, NUMERIC, FeatureSpec, Schema
+from .payloads import INVOCATION_FORMATS
+from .served import ServedModel
 
 OPENAPI_VERSION = "3.0.3"
-TITLE = {{ (cookiecutter.project_name ~ " prediction service") | tojson }}
+TITLE = f"{DISTRIBUTION} prediction service"
 _ERRORS = {
     "400": ("BadRequest", "The body is not valid JSON or CSV, or not an accepted shape."),
     "413": ("PayloadTooLarge", "The body or the batch is larger than the configured limit."),
@@ -182,18 +181,7 @@ def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
                 _ref("Instance"),
             ]
         },
-        "PredictResponse": _object(
-            {
-                "predictions": _array(_prediction(schema)),
-{%- if classification %}
-                "probabilities": {
-                    **_array(_map({"type": "number", "minimum": 0, "maximum": 1})),
-                    "description": "Per row, the probability of each class.",
-                },
-{%- endif %}
-                "model_version": _string(),
-            }
-        ),
+        "PredictResponse": _predict_response(schema),
         "InvocationRequest": {
             "oneOf": [
                 _object(
@@ -262,7 +250,7 @@ def _instance(schema: Schema | None) -> dict[str, Any]:
             {spec.name: _feature(spec) for spec in schema.features},
             description="One row: a value for every feature; null for a missing value.",
         ),
-        "example": example_instance(schema),
+        "example": schema.example_row(),
     }
 
 
@@ -297,17 +285,25 @@ def _range(spec: FeatureSpec) -> str:
     return f"{spec.minimum:g} to {spec.maximum:g}"
 
 
+def _predict_response(schema: Schema | None) -> dict[str, Any]:
+    """Predictions, class probabilities for a classifier, and the model version."""
+    properties = {"predictions": _array(_prediction(schema)), "model_version": _string()}
+    if schema is None or schema.task == CLASSIFICATION:
+        properties["probabilities"] = {
+            **_array(_map({"type": "number", "minimum": 0, "maximum": 1})),
+            "description": "Per row, the probability of each class (classifiers only).",
+        }
+    return _object(properties, required=["predictions", "model_version"])
+
+
 def _prediction(schema: Schema | None) -> dict[str, Any]:
-{%- if classification %}
-    classes = list(schema.target.classes) if schema is not None else []
-    if not classes:
-        return {"description": "A class label."}
+    if schema is None:
+        return {"description": "A class label or a predicted value."}
+    if schema.task != CLASSIFICATION:
+        return {"type": "number", "description": f"Predicted {schema.target.name}."}
+    classes = list(schema.target.classes)
     kinds = {bool: "boolean", int: "integer", float: "number"}
     return {"type": kinds.get(type(classes[0]), "string"), "enum": classes}
-{%- else %}
-    target = schema.target.name if schema is not None else "value"
-    return {"type": "number", "description": f"Predicted {target}."}
-{%- endif %}
 
 
 def _object(

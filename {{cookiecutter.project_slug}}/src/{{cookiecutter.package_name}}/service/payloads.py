@@ -2,10 +2,10 @@
 
 Every JSON shape is turned into columns of plain values, checked for what pandas would
 hide (non-finite numbers, rows without a key), then validated strictly against the model's
-schema with :meth:`~{{ cookiecutter.package_name }}.schema.Schema.validate_features`: JSON is
+schema with :meth:`~.Schema.validate_features`: JSON is
 typed, so a string where a number belongs is an error. CSV is untyped text and is validated
 leniently, exactly like batch prediction. Anything wrong raises
-:class:`~{{ cookiecutter.package_name }}.service.errors.ApiError` naming the offending fields.
+:class:`~.errors.ApiError` naming the offending fields.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.errors import DataError
-from {{ cookiecutter.package_name }}.schema import Schema
-from {{ cookiecutter.package_name }}.service.errors import ApiError
+from ..errors import DataError
+from ..schema import Schema
+from .errors import ApiError
 
 JSON = "application/json"
 CSV = "text/csv"

@@ -1,8 +1,8 @@
-{%- set classification = cookiecutter.ml_task == "classification" -%}
 """The endpoints; each reads the :class:`Service` that ``create_app`` stored on the app."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -15,15 +15,17 @@ from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from {{ cookiecutter.package_name }}.artifact import Artifact
-from {{ cookiecutter.package_name }}.schema import Schema
-from {{ cookiecutter.package_name }}.service.metrics import ServiceMetrics
-from {{ cookiecutter.package_name }}.service.payloads import parse_invocation, parse_predict
-from {{ cookiecutter.package_name }}.service.scoring import Scores, ServedModel, score
+from ..artifact import Artifact
+from ..schema import Schema
+from .metrics import ServiceMetrics
+from .payloads import parse_invocation, parse_predict
+from ..scoring import score_features
+from ..tasks import Predictions
+from .served import ServedModel
 
 logger = logging.getLogger(__name__)
 
-EXTENSION = "{{ cookiecutter.package_name }}"
+EXTENSION = __name__.partition(".")[0]
 PREDICTION_ENDPOINTS = ("/predict", "/invocations")
 
 blueprint = Blueprint("service", __name__)
@@ -79,13 +81,13 @@ def metadata() -> ResponseReturnValue:
     recorded = artifact.metadata
     return _finite(
         {
-            "name": recorded.get("package"),
-            "model_class": recorded.get("model_class"),
+            "name": recorded.package,
+            "model_class": recorded.model_class,
             "version": artifact.version,
-            "trained_at": recorded.get("created_at"),
-            "task": artifact.schema.task,
-            "metrics": recorded.get("metrics"),
-            "versions": recorded.get("versions", {}),
+            "trained_at": recorded.created_at,
+            "task": recorded.task,
+            "metrics": dataclasses.asdict(recorded.metrics) if recorded.metrics else None,
+            "versions": recorded.versions,
             "schema": artifact.schema.to_dict(),
         }
     )
@@ -94,21 +96,15 @@ def metadata() -> ResponseReturnValue:
 @blueprint.post("/predict")
 def predict() -> ResponseReturnValue:
     """Predict ``{"instances": [...]}`` or a single instance."""
-    artifact, scores = _score_request("predict", parse_predict)
-    return {
-        "predictions": scores.predictions,
-{%- if classification %}
-        "probabilities": scores.probabilities,
-{%- endif %}
-        "model_version": artifact.version,
-    }
+    artifact, predictions = _score_request("predict", parse_predict)
+    return {**predictions.to_json(), "model_version": artifact.version}
 
 
 @blueprint.post("/invocations")
 def invocations() -> ResponseReturnValue:
     """The MLflow scoring protocol: JSON in one of four shapes, or CSV."""
-    _, scores = _score_request("invocations", parse_invocation)
-    return {"predictions": scores.predictions}
+    _, predictions = _score_request("invocations", parse_invocation)
+    return {"predictions": predictions.to_json()["predictions"]}
 
 
 @blueprint.get("/metrics")
@@ -127,23 +123,25 @@ def openapi() -> ResponseReturnValue:
 
 def _score_request(
     endpoint: str, parse: Callable[[bytes, str, Schema, int], pd.DataFrame]
-) -> tuple[Artifact, Scores]:
+) -> tuple[Artifact, Predictions]:
     """Parse and validate the request body with ``parse``, score it and record metrics."""
     service = current_service()
     artifact = service.model.require()
     features = parse(
         request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
     )
-    scores = score(artifact, features)
-    _observe(endpoint, artifact, features, scores)
-    return artifact, scores
+    predictions = score_features(artifact, features)
+    _observe(endpoint, artifact, features, predictions)
+    return artifact, predictions
 
 
-def _observe(endpoint: str, artifact: Artifact, features: pd.DataFrame, scores: Scores) -> None:
+def _observe(
+    endpoint: str, artifact: Artifact, features: pd.DataFrame, predictions: Predictions
+) -> None:
     """Record prediction and skew metrics; a failure here never fails the prediction."""
     try:
         skew = artifact.schema.skew(features)
-        current_service().metrics.observe_scores(endpoint, scores, skew)
+        current_service().metrics.observe_scores(endpoint, predictions, skew)
     except Exception:  # the answer stands; only this batch's metrics are lost
         logger.exception("could not record prediction metrics", extra={"request_id": g.request_id})
 

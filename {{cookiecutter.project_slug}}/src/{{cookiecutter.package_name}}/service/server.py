@@ -1,7 +1,7 @@
 """Run the service: gunicorn in production, Flask's development server on a laptop.
 
 Nothing here imports the app at module level: gunicorn workers build it after they
-fork, once :data:`~{{ cookiecutter.package_name }}.service.MULTIPROCESS_ENV` is set.
+fork, once :data:`~.MULTIPROCESS_ENV` is set.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from threadpoolctl import threadpool_limits
 
-from {{ cookiecutter.package_name }}.logging_config import LEVELS, JsonFormatter, logging_config
-from {{ cookiecutter.package_name }}.service import MULTIPROCESS_ENV
+from .. import DISTRIBUTION
+from ..logging_config import LEVELS, JsonFormatter, logging_config
+from . import MULTIPROCESS_ENV
 
 logger = logging.getLogger(__name__)
 
-PROC_NAME = "{{ cookiecutter.project_slug }}"
+PROC_NAME = DISTRIBUTION
 SHARED_MEMORY = Path("/dev/shm")
 # Settings that only newer gunicorn releases know; skipped on older ones.
 _OPTIONAL_SETTINGS = frozenset({"control_socket_disable"})
@@ -55,7 +56,7 @@ class ServiceApplication(BaseApplication):
 
     def load(self) -> Flask:
         """Build the app in a worker (called by gunicorn after the fork)."""
-        from {{ cookiecutter.package_name }}.service.app import create_app
+        from .app import create_app
 
         _limit_native_threads()
         return create_app(self.model_path)
@@ -92,7 +93,7 @@ def run_gunicorn(
 
 def run_dev_server(model_path: Path, host: str, port: int) -> None:
     """Serve with Flask's single-process development server, for local use only."""
-    from {{ cookiecutter.package_name }}.service.app import create_app
+    from .app import create_app
 
     logger.warning(
         "starting Flask's development server: not for production; "
@@ -140,7 +141,13 @@ def _logging_config() -> dict[str, Any]:
         json_lines = any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers)
         fmt = "json" if json_lines else "text"
     config = logging_config(level if level in LEVELS else None, fmt)
-    config["loggers"]["gunicorn.access"]["level"] = "WARNING"
+    config["loggers"].update(
+        {
+            "gunicorn.error": {"level": config["root"]["level"], "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            "werkzeug": {"level": "INFO"},
+        }
+    )
     return config
 
 

@@ -1,0 +1,133 @@
+"""The evaluation report: ``metrics.json``, the task's plots and a Markdown model card.
+
+It sits above evaluation and the quality gate and combines them; neither imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .evaluate import Evaluation
+from .metadata import ArtifactMetadata
+from .quality import GateResult
+from .schema import Schema
+from .tasks import Task
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.json"
+MODEL_CARD_FILE = "model_card.md"
+
+
+def write_report(
+    evaluation: Evaluation,
+    model: Any,
+    task: Task,
+    frame: pd.DataFrame,
+    output_dir: str | Path,
+    metadata: ArtifactMetadata,
+    gate: GateResult | None = None,
+) -> list[Path]:
+    """Write ``metrics.json``, the task's plots and ``model_card.md`` into ``output_dir``.
+
+    Files are written into a temporary directory beside ``output_dir`` and moved into place
+    only once all of them exist, so an interrupted run never leaves a partial report.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    target_dir = Path(output_dir)
+    target_dir.parent.mkdir(parents=True, exist_ok=True)
+    names = [METRICS_FILE, *(plot.filename for plot in task.plots), MODEL_CARD_FILE]
+    with tempfile.TemporaryDirectory(dir=target_dir.parent, prefix=".report-") as tmp:
+        staging = Path(tmp)
+        report = evaluation.to_dict()
+        if gate is not None:
+            report["gate"] = {"passed": gate.passed, "checks": list(gate.checks)}
+        (staging / METRICS_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        features, target = metadata.schema.split_training(frame)
+        predictions = task.predict(model, features)
+        for plot in task.plots:
+            plot.save(target, predictions, staging)
+        (staging / MODEL_CARD_FILE).write_text(
+            model_card(evaluation, metadata, task, gate), encoding="utf-8"
+        )
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            os.replace(staging / name, target_dir / name)
+    logger.info("wrote evaluation report to %s", target_dir, extra={"report_dir": str(target_dir)})
+    return [target_dir / name for name in names]
+
+
+def _format(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def model_card(
+    evaluation: Evaluation, metadata: ArtifactMetadata, task: Task, gate: GateResult | None
+) -> str:
+    """Render the Markdown model card of an evaluated model."""
+    schema: Schema = metadata.schema
+    versions = metadata.versions
+    lines = [
+        f"# Model card: {metadata.package} {metadata.model_version}",
+        "",
+        "## Intended use",
+        "",
+        f"{task.description} of tabular records described by {len(schema.features)} "
+        f"features, predicting `{schema.target.name}`. Trained on the data below; inputs "
+        "unlike it (see the schema ranges and categories in `metadata.json`) are outside its "
+        "intended use and are counted as skew when scored.",
+        "",
+        "## Training data",
+        "",
+        f"- File SHA-256: `{metadata.training.sha256}`",
+        f"- Rows: {metadata.training.rows}",
+        f"- Features: {', '.join(f'`{name}`' for name in schema.feature_names)}",
+        "",
+        "## Holdout metrics",
+        "",
+        f"Evaluated on {evaluation.n_rows} rows "
+        f"(SHA-256 `{evaluation.data_sha256 or 'unknown'}`). "
+        f"Primary metric: `{evaluation.primary_metric}`.",
+        "",
+        "| metric | model | dummy baseline |",
+        "|---|---|---|",
+    ]
+    for name, value in evaluation.metrics.items():
+        lines.append(f"| {name} | {_format(value)} | {_format(evaluation.baseline.get(name))} |")
+    if evaluation.slices:
+        lines += ["", "## Slices", ""]
+        for column, groups in evaluation.slices.items():
+            lines += [f"### `{column}`", "", "| value | rows | " + " | ".join(evaluation.metrics)]
+            lines[-1] += " |"
+            lines.append("|---|---|" + "---|" * len(evaluation.metrics))
+            for group in groups:
+                cells = " | ".join(_format(group["metrics"].get(m)) for m in evaluation.metrics)
+                lines.append(f"| {group['value']} | {group['rows']} | {cells} |")
+            lines.append("")
+    if gate is not None:
+        lines += ["", "## Quality gate", "", f"**{'PASSED' if gate.passed else 'FAILED'}**", ""]
+        lines += [f"- {check}" for check in gate.checks]
+    lines += [
+        "",
+        "## Versions",
+        "",
+        f"- Package: {versions.get('package', 'unknown')}",
+        f"- scikit-learn: {versions.get('scikit-learn', 'unknown')}",
+        f"- Python: {versions.get('python', platform.python_version())}",
+        f"- Git commit: {metadata.git_commit or 'unknown'}",
+        f"- Trained at: {metadata.created_at}",
+        "",
+    ]
+    return "\n".join(line.rstrip() for line in lines).replace("\n\n\n", "\n\n")
