@@ -2,19 +2,25 @@
 
 Idempotent: cruft re-runs this hook on every update, and removing a path that is
 already gone is a no-op. It never runs git or touches anything outside the render.
+The answers are read as data (one JSON document), so this file is valid Python
+before and after rendering.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
-PACKAGE = {{ cookiecutter.package_name | tojson }}
-INCLUDE_API = {{ cookiecutter.include_api | tojson }} == "yes"
-CI = {{ cookiecutter.ci | tojson }}
-LICENSE = {{ cookiecutter.license | tojson }}
+# ``tojson`` escapes every quote and control character inside a value, so a raw
+# triple-quoted string holds any answer.
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+PACKAGE = ANSWERS["package_name"]
+INCLUDE_API = ANSWERS["include_api"] == "yes"
+CI = ANSWERS["ci"]
+LICENSE = ANSWERS["license"]
 
-# path -> keep it?
+# path -> keep it?  (The service's tests live inside src/<package>/service.)
 OPTIONAL_PATHS = {
     f"src/{PACKAGE}/service": INCLUDE_API,
     "docs/http-api.md": INCLUDE_API,
@@ -25,6 +31,15 @@ OPTIONAL_PATHS = {
     ".gitlab-ci.yml": CI == "gitlab",
     "LICENSE": LICENSE != "Proprietary",
 }
+NEXT_STEPS = """
+Created {slug}. Next steps:
+
+    cd {slug}
+    make install   # editable install with the dev and docs tools
+    make train     # train on the bundled sample, save an artifact under models/
+    make test      # the test suite with its coverage gate
+    make help      # every other target
+"""
 
 
 def remove(path: Path) -> None:
@@ -40,6 +55,7 @@ def main() -> None:
     for relative, keep in OPTIONAL_PATHS.items():
         if not keep:
             remove(root / relative)
+    print(NEXT_STEPS.format(slug=root.name))
 
 
 if __name__ == "__main__":

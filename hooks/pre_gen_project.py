@@ -1,35 +1,46 @@
 """Validate the answers before cookiecutter writes anything.
 
-Every value is read as data through ``tojson``; nothing the user typed is spliced
+Every value is read as data (one JSON document); nothing the user typed is spliced
 into code. Each problem is printed on its own line (field, bad value, valid
 example) before exiting 1, so cookiecutter removes the output directory.
 """
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 import sys
 
-ANSWERS = {
-    "project_name": {{ cookiecutter.project_name | tojson }},
-    "project_slug": {{ cookiecutter.project_slug | tojson }},
-    "package_name": {{ cookiecutter.package_name | tojson }},
-    "author_email": {{ cookiecutter.author_email | tojson }},
-    "repository_url": {{ cookiecutter.repository_url | tojson }},
-    "version": {{ cookiecutter.version | tojson }},
-}
+# The rendered answers as a JSON document in a raw string: ``tojson`` escapes every quote
+# and control character inside a value, so any answer reads back unchanged and this file
+# is valid Python before and after rendering.
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 # Names a generated package must not take: importing the project would shadow them.
 DEPENDENCY_MODULES = {
-    "click", "flask", "gunicorn", "joblib", "matplotlib", "numpy", "pandas",
-    "prometheus_client", "pytest", "scipy", "sklearn", "skops", "werkzeug",
+    "click",
+    "flask",
+    "gunicorn",
+    "joblib",
+    "matplotlib",
+    "numpy",
+    "pandas",
+    "prometheus_client",
+    "pytest",
+    "scipy",
+    "sklearn",
+    "skops",
+    "werkzeug",
 }
 RESERVED_MODULES = {"test", "tests", "src", "docs", "setup", "conftest"}
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
 PACKAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-EMAIL_RE = re.compile(r"^[^@\s\"<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+EMAIL_RE = re.compile(
+    r"^[^@\s\"<>,;]+"  # local part
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"  # domain with a dot
+)
 URL_RE = re.compile(r"^https?://[^\s\"'<>\\]+$")
 # PEP 440, the canonical public version pattern (Appendix B of the PEP).
 PEP440_RE = re.compile(
@@ -81,7 +92,9 @@ def problems(answers: dict[str, str]) -> list[str]:
         found.append(f"package_name: {package!r} {reason} (example: 'churn_model')")
     email = answers["author_email"]
     if not EMAIL_RE.match(email):
-        found.append(f"author_email: {email!r} is not an email address (example: 'ada@example.com')")
+        found.append(
+            f"author_email: {email!r} is not an email address (example: 'ada@example.com')"
+        )
     url = answers["repository_url"]
     if not URL_RE.match(url):
         found.append(

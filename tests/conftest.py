@@ -1,101 +1,24 @@
-"""Shared fixtures: the option table and a session-wide cache of rendered projects."""
+"""Fixtures only; the helpers they use live in ``helpers.py``."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1]
-COOKIECUTTER_JSON = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
-OPTION_KEYS = {key for key in COOKIECUTTER_JSON if not key.startswith("_")}
-CHOICES = {key: value for key, value in COOKIECUTTER_JSON.items() if isinstance(value, list)}
-
-
-def check_context(context: dict[str, str]) -> dict[str, str]:
-    """Fail loudly when a test passes a key that cookiecutter.json does not define."""
-    unknown = set(context) - OPTION_KEYS
-    assert not unknown, f"keys not in cookiecutter.json: {sorted(unknown)}"
-    for key, value in context.items():
-        if key in CHOICES:
-            assert value in CHOICES[key], f"{key}={value!r} is not one of {CHOICES[key]}"
-    return context
-
-
-def covering_combinations() -> list[dict[str, str]]:
-    """Every pair of ml_task x include_api x ci, cycling the other choices across them.
-
-    Each value of every option appears at least once; 12 renders instead of 192.
-    """
-    combos = []
-    index = 0
-    for ml_task in CHOICES["ml_task"]:
-        for include_api in CHOICES["include_api"]:
-            for ci in CHOICES["ci"]:
-                combos.append(
-                    {
-                        "ml_task": ml_task,
-                        "include_api": include_api,
-                        "ci": ci,
-                        "python_version": CHOICES["python_version"][
-                            index % len(CHOICES["python_version"])
-                        ],
-                        "license": CHOICES["license"][index % len(CHOICES["license"])],
-                    }
-                )
-                index += 1
-    return combos
-
-
-def combo_id(context: dict[str, str]) -> str:
-    return "-".join(f"{key}={value}" for key, value in context.items())
-
-
-COMBINATIONS = covering_combinations()
-
-
-class Renders:
-    """Render each context once per session (rendering is cheap, but not free)."""
-
-    def __init__(self, cookies_session) -> None:
-        self._cookies = cookies_session
-        self._cache: dict[str, Path] = {}
-
-    def get(self, context: dict[str, str]) -> Path:
-        key = json.dumps(check_context(context), sort_keys=True)
-        if key not in self._cache:
-            result = self._cookies.bake(extra_context=context)
-            assert result.exception is None, result.exception
-            assert result.exit_code == 0
-            self._cache[key] = Path(result.project_path)
-        return self._cache[key]
+from helpers import COMBINATIONS, Renders, combo_id
 
 
 @pytest.fixture(scope="session")
 def renders(cookies_session) -> Renders:
+    """A session-wide cache of rendered projects, one per distinct context."""
     return Renders(cookies_session)
 
 
-COMMAND_TIMEOUT = 1200  # seconds: a hung subprocess fails its test instead of the whole run
+@pytest.fixture(params=COMBINATIONS, ids=combo_id)
+def project(request, renders) -> tuple[dict[str, str], Path]:
+    """One render per covering combination: ``(context, path)``.
 
-
-def run(cmd: list[str], cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
-    """Run a command, returning its result; output is captured as text."""
-    kwargs.setdefault("timeout", COMMAND_TIMEOUT)
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, **kwargs)
-
-
-def run_ok(cmd: list[str], cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
-    """Run a command and fail the test with its output if it exits non-zero."""
-    result = run(cmd, cwd=cwd, **kwargs)
-    assert result.returncode == 0, (
-        f"{' '.join(map(str, cmd))} exited {result.returncode}\n"
-        f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
-    )
-    return result
-
-
-PYTHON = sys.executable
+    Tests that need a subset (or an extra context) parametrize ``project`` indirectly.
+    """
+    return request.param, renders.get(request.param)

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
+from helpers import TEMPLATE_DIR
 from project_env import ENV_PYTHON, ensure_env, env_vars, install_project
-
-TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 
 
 def step(message: str) -> None:

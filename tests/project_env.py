@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+from helpers import TEMPLATE_DIR
+
 ENV_DIR = TEMPLATE_DIR / ".cache" / "project-env"
 ENV_PYTHON = ENV_DIR / "bin" / "python"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import COMBINATIONS, PYTHON, combo_id, run_ok
+from helpers import COMBINATIONS, PYTHON, combo_id, run_ok
 
 ALL_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 DOC_PAGES_ALWAYS = [
@@ -21,6 +21,7 @@ DOC_PAGES_ALWAYS = [
     "cli",
     "model-artifact",
     "operations",
+    "extending",
     "production-readiness",
     "reference",
 ]
@@ -30,26 +31,6 @@ TOCTREE = re.compile(r"```\{toctree\}\n(.*?)```", re.S)
 WITH_CI = [c for c in COMBINATIONS if c["ci"] != "none"]
 GITHUB = [c for c in COMBINATIONS if c["ci"] == "github"]
 GITLAB = [c for c in COMBINATIONS if c["ci"] == "gitlab"]
-
-
-@pytest.fixture(params=COMBINATIONS, ids=combo_id)
-def project(request, renders) -> tuple[dict[str, str], Path]:
-    return request.param, renders.get(request.param)
-
-
-@pytest.fixture(params=WITH_CI, ids=combo_id)
-def ci_project(request, renders) -> tuple[dict[str, str], Path]:
-    return request.param, renders.get(request.param)
-
-
-@pytest.fixture(params=GITHUB, ids=combo_id)
-def github_project(request, renders) -> tuple[dict[str, str], Path]:
-    return request.param, renders.get(request.param)
-
-
-@pytest.fixture(params=GITLAB, ids=combo_id)
-def gitlab_project(request, renders) -> tuple[dict[str, str], Path]:
-    return request.param, renders.get(request.param)
 
 
 def supported_pythons(oldest: str) -> list[str]:
@@ -74,41 +55,49 @@ def test_ci_files_follow_the_ci_option(project):
     assert (path / ".github" / "workflows" / "ci.yml").is_file() == (context["ci"] == "github")
     assert (path / ".github" / "dependabot.yml").is_file() == (context["ci"] == "github")
     assert (path / ".gitlab-ci.yml").is_file() == (context["ci"] == "gitlab")
-    if context["ci"] == "none":
-        assert ci_files(path) == []
+    assert bool(ci_files(path)) == (context["ci"] != "none")
 
 
-def test_github_files_match_their_schemas(github_project):
-    _, path = github_project
+@pytest.mark.parametrize("project", GITHUB, ids=combo_id, indirect=True)
+def test_github_files_match_their_schemas(project):
+    _, path = project
     workflows = sorted((path / ".github" / "workflows").glob("*.yml"))
     assert [w.name for w in workflows] == ["ci.yml", "template-update.yml"]
     check_schema("vendor.github-workflows", workflows)
     check_schema("vendor.dependabot", [path / ".github" / "dependabot.yml"])
 
 
-def test_gitlab_file_matches_its_schema(gitlab_project):
-    _, path = gitlab_project
+@pytest.mark.parametrize("project", GITLAB, ids=combo_id, indirect=True)
+def test_gitlab_file_matches_its_schema(project):
+    _, path = project
     check_schema("vendor.gitlab-ci", [path / ".gitlab-ci.yml"])
 
 
-def test_ci_calls_only_existing_make_targets(ci_project):
-    _, path = ci_project
+@pytest.mark.parametrize("project", WITH_CI, ids=combo_id, indirect=True)
+def test_ci_calls_only_existing_make_targets(project):
+    _, path = project
     targets = set(MAKE_TARGET.findall((path / "Makefile").read_text(encoding="utf-8")))
+    missing = {}
     for ci_file in ci_files(path):
         document = yaml.safe_load(ci_file.read_text(encoding="utf-8"))
         called = set(MAKE_CALL.findall(yaml.safe_dump(document, width=10_000)))
-        assert called <= targets, f"{ci_file.name} calls missing targets {called - targets}"
+        if called - targets:
+            missing[ci_file.name] = sorted(called - targets)
+    assert not missing, f"CI calls make targets the Makefile lacks: {missing}"
 
 
-def test_ci_runs_the_pipeline(ci_project):
-    _, path = ci_project
+@pytest.mark.parametrize("project", WITH_CI, ids=combo_id, indirect=True)
+def test_ci_runs_the_pipeline(project):
+    _, path = project
     text = "\n".join(f.read_text(encoding="utf-8") for f in ci_files(path))
-    for target in ("lint", "test", "docs", "build", "train", "evaluate", "validate"):
-        assert re.search(rf"\bmake {target}\b", text), target
+    pipeline = ("lint", "test", "docs", "build", "train", "evaluate", "validate")
+    missing = [target for target in pipeline if not re.search(rf"\bmake {target}\b", text)]
+    assert not missing, f"CI never runs make {missing}"
 
 
-def test_github_matrix_covers_supported_pythons(github_project):
-    context, path = github_project
+@pytest.mark.parametrize("project", GITHUB, ids=combo_id, indirect=True)
+def test_github_matrix_covers_supported_pythons(project):
+    context, path = project
     workflow = yaml.safe_load((path / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
     assert set(workflow["jobs"]) == {"lint", "test", "docs", "build", "ml"}
     matrix = workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"]
@@ -125,8 +114,9 @@ def test_github_matrix_covers_supported_pythons(github_project):
         assert step["if"] == "hashFiles('.cruft.json') != ''", step
 
 
-def test_gitlab_matrix_covers_supported_pythons(gitlab_project):
-    context, path = gitlab_project
+@pytest.mark.parametrize("project", GITLAB, ids=combo_id, indirect=True)
+def test_gitlab_matrix_covers_supported_pythons(project):
+    context, path = project
     pipeline = yaml.safe_load((path / ".gitlab-ci.yml").read_text(encoding="utf-8"))
     assert pipeline["stages"] == ["lint", "test", "docs", "build", "ml"]
     matrix = pipeline["test"]["parallel"]["matrix"]
@@ -168,9 +158,13 @@ def test_docs_reference_follows_include_api(project):
 
 def test_markdown_has_no_trailing_whitespace_and_one_final_newline(project):
     _, path = project
+    problems = []
     for page in sorted(path.rglob("*.md")):
         text = page.read_text(encoding="utf-8")
         relative = page.relative_to(path)
-        assert text.endswith("\n") and not text.endswith("\n\n"), relative
+        if not text.endswith("\n") or text.endswith("\n\n"):
+            problems.append(f"{relative}: not exactly one final newline")
         for number, line in enumerate(text.splitlines(), 1):
-            assert line == line.rstrip(), f"{relative}:{number} trailing whitespace"
+            if line != line.rstrip():
+                problems.append(f"{relative}:{number}: trailing whitespace")
+    assert not problems, "\n".join(problems)

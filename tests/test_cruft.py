@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, TEMPLATE_DIR, check_context, run, run_ok
+from helpers import PYTHON, TEMPLATE_DIR, check_context, run, run_ok
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import check_context, run, run_ok
+from helpers import check_context, run, run_ok
 from project_env import ENV_PYTHON, ensure_env, env_vars, install_project
 
 pytestmark = pytest.mark.slow
@@ -85,11 +85,26 @@ def installed(request, cookies_session, shared_env) -> tuple[dict[str, str], Pat
     return context, project
 
 
-def test_generated_project_passes_its_own_lint_tests_docs_and_build(installed, shared_env):
+def make(target: str, project: Path, env: dict[str, str]) -> None:
+    run_ok(["make", "--no-print-directory", target], cwd=project, env=env)
+
+
+# The project's own Makefile, one test per target so one failure hides no other.
+@pytest.mark.parametrize("target", ["lint", "test"])
+def test_generated_project_passes_its_own_checks(installed, shared_env, target):
     _, project = installed
-    for target in ("lint", "test", "docs", "build"):
-        run_ok(["make", "--no-print-directory", target], cwd=project, env=shared_env)
+    make(target, project, shared_env)
+
+
+def test_generated_project_builds_its_docs(installed, shared_env):
+    _, project = installed
+    make("docs", project, shared_env)
     assert (project / "docs" / "_build" / "html" / "cli.html").is_file()
+
+
+def test_generated_project_builds_its_distributions(installed, shared_env):
+    _, project = installed
+    make("build", project, shared_env)
     assert sorted(p.suffix for p in (project / "dist").iterdir()) == [".gz", ".whl"]
 
 
@@ -103,6 +118,11 @@ def test_wheel_ships_everything_the_cli_needs(installed, shared_env, tmp_path):
         names = archive.namelist()
         (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
         metadata = Parser().parsestr(archive.read(metadata_name).decode())
+    package = project.name.replace("-", "_")
+    # Tests live next to the code in src/ but are not shipped.
+    assert not [n for n in names if "/tests/" in n or n.startswith("tests/")]
+    assert f"{package}/resources/sample/holdout.csv" in names
+    assert (f"{package}/service/app.py" in names) == (context["include_api"] == "yes")
     if context["license"] == "Proprietary":
         assert metadata["License-Expression"] == "LicenseRef-Proprietary"
         assert "Private :: Do Not Upload" in metadata.get_all("Classifier")
@@ -135,7 +155,6 @@ def test_wheel_ships_everything_the_cli_needs(installed, shared_env, tmp_path):
     artifact = workdir / trained.stdout.strip()
     assert (artifact / "model.skops").is_file()
     run_ok([cli, "-q", "validate", "--model", str(artifact)], cwd=workdir)
-    package = slug.replace("-", "_")
     holdout = next(
         (venv / "lib").glob(f"python3*/site-packages/{package}/resources/sample/holdout.csv")
     )

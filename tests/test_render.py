@@ -5,8 +5,8 @@ The tables below are the template's specification of which files each option pro
 
 from __future__ import annotations
 
+import ast
 import json
-import py_compile
 import re
 import tomllib
 from pathlib import Path
@@ -14,10 +14,48 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import COMBINATIONS, PYTHON, combo_id, run, run_ok
+from helpers import (
+    CHOICES,
+    COMBINATIONS,
+    HOOKS_DIR,
+    LONGEST_NAME,
+    PYTHON,
+    WITH_API,
+    WITHOUT_API,
+    combo_id,
+    run,
+    run_ok,
+)
 
 PACKAGE = "my_ml_project"
+SRC = f"src/{PACKAGE}"
 
+CORE_MODULES = [
+    "__init__",
+    "__main__",
+    "artifact",
+    "cli",
+    "config",
+    "data",
+    "errors",
+    "evaluate",
+    "features",
+    "logging_config",
+    "metadata",
+    "model",
+    "options",
+    "plots",
+    "predict",
+    "quality",
+    "report",
+    "sample_data",
+    "schema",
+    "scoring",
+    "tasks",
+    "threads",
+    "train",
+    "workflows",
+]
 ALWAYS_PRESENT = [
     ".flake8",
     ".gitignore",
@@ -26,46 +64,32 @@ ALWAYS_PRESENT = [
     "Makefile",
     "README.md",
     "pyproject.toml",
+    "benchmarks/bench_cli_startup.py",
     "benchmarks/bench_predict.py",
     "docs/conf.py",
     "docs/index.md",
     "docs/cli.md",
-    *(
-        f"src/{PACKAGE}/{module}.py"
-        for module in [
-            "__init__",
-            "__main__",
-            "artifact",
-            "cli",
-            "config",
-            "data",
-            "errors",
-            "evaluate",
-            "features",
-            "logging_config",
-            "model",
-            "predict",
-            "quality",
-            "sample_data",
-            "schema",
-            "train",
-            "workflows",
-        ]
-    ),
-    f"src/{PACKAGE}/py.typed",
-    f"src/{PACKAGE}/resources/config.toml",
-    f"src/{PACKAGE}/resources/sample/train.csv",
-    f"src/{PACKAGE}/resources/sample/holdout.csv",
-    "tests/conftest.py",
-    "tests/test_estimator_api.py",
+    *(f"{SRC}/{module}.py" for module in CORE_MODULES),
+    f"{SRC}/py.typed",
+    f"{SRC}/resources/config.toml",
+    f"{SRC}/resources/sample/train.csv",
+    f"{SRC}/resources/sample/holdout.csv",
+    # Tests live next to the code they test.
+    f"{SRC}/tests/__init__.py",
+    f"{SRC}/tests/conftest.py",
 ]
+# Never in a render: tests moved into the package.
+NEVER_PRESENT = ["tests"]
 
 # (option, value) -> files present exactly when the option has that value.
 OPTIONAL_FILES = {
     ("include_api", "yes"): [
-        f"src/{PACKAGE}/service/__init__.py",
-        f"src/{PACKAGE}/service/app.py",
-        "tests/service",
+        f"{SRC}/service/__init__.py",
+        f"{SRC}/service/app.py",
+        f"{SRC}/service/cli.py",
+        f"{SRC}/service/served.py",
+        f"{SRC}/service/tests/__init__.py",
+        f"{SRC}/service/tests/conftest.py",
         "docs/http-api.md",
         "benchmarks/bench_http.py",
         "Dockerfile",
@@ -81,22 +105,20 @@ ABSENT_WHEN = {
 # Words that must not appear anywhere in a render without the service.
 SERVICE_WORDS = re.compile(r"flask|gunicorn|prometheus|\bserve\b|dockerfile", re.IGNORECASE)
 
-UNRENDERED = re.compile(r"\{\{|\}\}|\{%|%\}")
+# Jinja left in a path, and Jinja left in a file: an expression that names a variable or a
+# statement tag (code may hold "}}", as in nested dict literals, so that alone proves nothing).
+UNRENDERED_PATH = re.compile(r"\{\{|\}\}|\{%|%\}")
+UNRENDERED = re.compile(r"\{\{-?\s*[A-Za-z_]|\{%|%\}")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+# Only these differ between the classification and the regression render of src/.
+TASK_SPECIFIC = f"{SRC}/resources/"
 
 
 def generated_files(project: Path) -> list[Path]:
     return sorted(p for p in project.rglob("*") if p.is_file())
 
 
-@pytest.fixture(params=COMBINATIONS, ids=combo_id)
-def project(request, renders) -> tuple[dict[str, str], Path]:
-    return request.param, renders.get(request.param)
-
-
 def test_every_option_value_is_covered():
-    from conftest import CHOICES
-
     for key, values in CHOICES.items():
         seen = {combo[key] for combo in COMBINATIONS}
         assert seen == set(values), f"{key}: {set(values) - seen} never rendered"
@@ -104,33 +126,63 @@ def test_every_option_value_is_covered():
 
 def test_files_present_and_absent_per_option(project):
     context, path = project
-    for relative in ALWAYS_PRESENT:
-        assert (path / relative).is_file(), relative
+    missing = [relative for relative in ALWAYS_PRESENT if not (path / relative).is_file()]
+    unexpected = [relative for relative in NEVER_PRESENT if (path / relative).exists()]
     for (key, value), files in OPTIONAL_FILES.items():
+        expected = context[key] == value
         for relative in files:
-            expected = context[key] == value
-            assert (path / relative).exists() == expected, f"{relative} with {key}={context[key]}"
+            if (path / relative).exists() != expected:
+                (unexpected if (path / relative).exists() else missing).append(relative)
     for (key, value), files in ABSENT_WHEN.items():
+        expected = context[key] != value
         for relative in files:
-            expected = context[key] != value
-            assert (path / relative).exists() == expected, f"{relative} with {key}={context[key]}"
+            if (path / relative).exists() != expected:
+                (unexpected if (path / relative).exists() else missing).append(relative)
+    assert not missing and not unexpected, f"missing: {missing}, unexpected: {unexpected}"
 
 
-def test_no_trace_of_the_service_without_it(project):
+def test_tests_live_next_to_the_code(project):
     context, path = project
-    if context["include_api"] == "yes":
-        return
+    core_tests = sorted((path / SRC / "tests").glob("test_*.py"))
+    service_tests = sorted((path / SRC / "service" / "tests").glob("test_*.py"))
+    assert core_tests, "no test modules in the package"
+    assert bool(service_tests) == (context["include_api"] == "yes")
+
+
+@pytest.mark.parametrize("project", WITHOUT_API, ids=combo_id, indirect=True)
+def test_no_trace_of_the_service_without_it(project):
+    _, path = project
+    traces = []
     for item in generated_files(path):
         text = item.read_text(encoding="utf-8")
-        match = SERVICE_WORDS.search(text)
-        assert (
-            not match
-        ), f"{item.relative_to(path)}: {text[max(0, match.start() - 60):match.end() + 40]!r}"
+        for match in SERVICE_WORDS.finditer(text):
+            context = text[max(0, match.start() - 60) : match.end() + 40]
+            traces.append(f"{item.relative_to(path)}: {context!r}")
+    assert not traces, "\n".join(traces)
+
+
+@pytest.mark.parametrize("include_api", CHOICES["include_api"])
+def test_ml_task_renders_share_one_src_tree(renders, include_api):
+    """Only the bundled config and sample data differ between the two ml_task renders."""
+    trees = []
+    for ml_task in CHOICES["ml_task"]:
+        root = renders.get({"ml_task": ml_task, "include_api": include_api}) / "src"
+        trees.append(
+            {
+                str(item.relative_to(root.parent)): item.read_bytes()
+                for item in generated_files(root)
+                if not str(item.relative_to(root.parent)).startswith(TASK_SPECIFIC)
+            }
+        )
+    first, second = trees
+    assert sorted(first) == sorted(second), set(first) ^ set(second)
+    differing = [name for name in first if first[name] != second[name]]
+    assert not differing, "\n".join(differing)
 
 
 def test_sample_data_fits_the_task(project):
     context, path = project
-    sample = path / "src" / PACKAGE / "resources" / "sample"
+    sample = path / SRC / "resources" / "sample"
     header = (sample / "train.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     target = "churned" if context["ml_task"] == "classification" else "lifetime_value"
     assert header[-1] == target
@@ -141,24 +193,32 @@ def test_sample_data_fits_the_task(project):
 def test_no_empty_files_or_directories(project):
     _, path = project
     allowed_empty = {"py.typed"}
-    for item in path.rglob("*"):
-        if item.is_dir():
-            assert any(item.iterdir()), f"empty directory {item.relative_to(path)}"
-        elif item.name not in allowed_empty:
-            assert item.stat().st_size > 0, f"empty file {item.relative_to(path)}"
+    empty = [
+        str(item.relative_to(path))
+        for item in path.rglob("*")
+        if (item.is_dir() and not any(item.iterdir()))
+        or (item.is_file() and item.name not in allowed_empty and item.stat().st_size == 0)
+    ]
+    assert not empty, "\n".join(empty)
 
 
 def test_nothing_left_unrendered(project):
     _, path = project
+    leftovers = []
     for item in path.rglob("*"):
         relative = str(item.relative_to(path))
-        assert not UNRENDERED.search(relative), relative
+        if UNRENDERED_PATH.search(relative):
+            leftovers.append(relative)
         if item.is_file():
             text = item.read_text(encoding="utf-8")
             if relative.startswith(".github/"):
                 text = GITHUB_EXPRESSION.sub("", text)  # ${{ ... }} is Actions syntax
             match = UNRENDERED.search(text)
-            assert not match, f"{relative}: {text[max(0, match.start() - 60):match.end() + 60]!r}"
+            if match:
+                leftovers.append(
+                    f"{relative}: {text[max(0, match.start() - 60):match.end() + 60]!r}"
+                )
+    assert not leftovers, "\n".join(leftovers)
 
 
 def test_structured_files_parse(project):
@@ -173,10 +233,15 @@ def test_structured_files_parse(project):
             json.loads(text)
 
 
-def test_python_compiles(project, tmp_path):
+def test_python_compiles(project):
     _, path = project
-    for item in path.rglob("*.py"):
-        py_compile.compile(str(item), cfile=str(tmp_path / "x.pyc"), doraise=True)
+    broken = []
+    for item in sorted(path.rglob("*.py")):
+        try:
+            compile(item.read_text(encoding="utf-8"), str(item), "exec", dont_inherit=True)
+        except SyntaxError as error:
+            broken.append(f"{item.relative_to(path)}:{error.lineno}: {error.msg}")
+    assert not broken, "\n".join(broken)
 
 
 def test_pyproject_follows_options(project):
@@ -202,25 +267,54 @@ def test_pyproject_follows_options(project):
 def test_makefile_default_target_is_help(project):
     _, path = project
     result = run_ok(["make", "--no-print-directory"], cwd=path)
-    for target in ["install", "lint", "format", "test", "clean"]:
-        assert re.search(rf"^\s*(\x1b\[36m)?{target}\b", result.stdout, re.M), target
+    listed = [
+        target
+        for target in ["install", "lint", "format", "test", "clean"]
+        if re.search(rf"^\s*(\x1b\[36m)?{target}\b", result.stdout, re.M)
+    ]
+    assert listed == ["install", "lint", "format", "test", "clean"], result.stdout
 
 
-def test_black_and_flake8_pass_on_every_render(renders):
-    # One process per render, run from its root so each picks up its own black/flake8 config.
-    # The longest package name the hook accepts must not push any line over the limit.
-    longest = {"project_name": "Customer Lifetime Value Models", "include_api": "yes"}
-    assert len("customer_lifetime_value_models") == 30
-    for context in [*COMBINATIONS, longest]:
-        path = renders.get(context)
-        black = run([PYTHON, "-m", "black", "--check", "."], cwd=path)
-        assert black.returncode == 0, f"{combo_id(context)}\n{black.stderr}"
-        run_ok([PYTHON, "-m", "flake8", "."], cwd=path)
+# Every covering render, plus the longest package name the hook accepts as its own parameter.
+LINTED = [
+    *(pytest.param(context, id=combo_id(context)) for context in COMBINATIONS),
+    pytest.param(LONGEST_NAME, id="longest-package-name"),
+]
 
 
-def test_dockerfile_passes_hadolint(renders):
-    for context in COMBINATIONS:
-        if context["include_api"] == "yes":
-            path = renders.get(context)
-            hadolint = Path(PYTHON).parent / "hadolint"
-            run_ok([str(hadolint), "Dockerfile"], cwd=path)
+def hook_constant(hook: str, name: str):
+    """Read a literal module-level constant of a hook (hooks parse before rendering)."""
+    tree = ast.parse((HOOKS_DIR / hook).read_text(encoding="utf-8"))
+    (value,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and [getattr(target, "id", None) for target in node.targets] == [name]
+    ]
+    return ast.literal_eval(value)
+
+
+def test_longest_name_is_the_longest_the_hook_accepts():
+    package = LONGEST_NAME["project_name"].lower().replace(" ", "_")
+    assert len(package) == hook_constant("pre_gen_project.py", "MAX_PACKAGE_LENGTH")
+
+
+# Run from the render's root so each picks up its own black and flake8 configuration.
+@pytest.mark.parametrize("project", LINTED, indirect=True)
+def test_black_passes_on_every_render(project):
+    _, path = project
+    black = run([PYTHON, "-m", "black", "--check", "--diff", "."], cwd=path)
+    assert black.returncode == 0, black.stderr + black.stdout[-6000:]
+
+
+@pytest.mark.parametrize("project", LINTED, indirect=True)
+def test_flake8_passes_on_every_render(project):
+    _, path = project
+    run_ok([PYTHON, "-m", "flake8", "."], cwd=path)
+
+
+@pytest.mark.parametrize("project", WITH_API, ids=combo_id, indirect=True)
+def test_dockerfile_passes_hadolint(project):
+    _, path = project
+    hadolint = Path(PYTHON).parent / "hadolint"
+    run_ok([str(hadolint), "Dockerfile"], cwd=path)

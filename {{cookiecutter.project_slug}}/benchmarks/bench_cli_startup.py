@@ -2,7 +2,8 @@
 
 Runs each command in a fresh interpreter several times and prints the median wall time
 (target: at most 0.15 s for ``--help``). The import rule itself is proven by a test
-(``tests/test_cli.py``); this script measures what users feel.
+(``src/{{ cookiecutter.package_name }}/tests/test_cli.py``); this script measures what
+users feel.
 
 Usage::
 
@@ -17,12 +18,13 @@ import subprocess
 import sys
 import time
 
+PACKAGE = "{{ cookiecutter.package_name }}"
 COMMANDS = (["--help"], ["--version"], ["train", "--help"])
 
 
 def time_command(arguments: list[str], runs: int) -> list[float]:
     """Wall-clock seconds of ``runs`` fresh ``python -m <package> <arguments>`` processes."""
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", *arguments]
+    command = [sys.executable, "-m", PACKAGE, *arguments]
     subprocess.run(command, check=True, capture_output=True)  # warm the file cache
     timings = []
     for _ in range(runs):

@@ -9,6 +9,9 @@ temporary directory when there is none. Then it measures:
   (target: HTTP p50 at most in-process p50 + 1 ms);
 - the throughput of concurrent clients, each on its own keep-alive connection.
 
+The request row is the model's own example row (``Schema.example_row``), so the benchmark
+works for any task and feature set.
+
 Usage::
 
     python benchmarks/bench_http.py                          # 500 requests; 8 clients, 20 s
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib
 import json
 import os
 import signal
@@ -33,8 +37,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+PACKAGE = "{{ cookiecutter.package_name }}"
 HOST = "127.0.0.1"
 MODELS_DIR = Path("models")
 WARMUP = 20
@@ -42,20 +48,22 @@ START_TIMEOUT = 120
 TARGET_OVERHEAD_MS = 1.0
 
 
+def module(name: str) -> ModuleType:
+    """The package's module ``name`` (imported by name, so this file is plain Python)."""
+    return importlib.import_module(f"{PACKAGE}.{name}")
+
+
 def find_or_train(model: Path | None, scratch: Path) -> Path:
     """The given artifact, else the newest under models/, else one trained into ``scratch``."""
-    from {{ cookiecutter.package_name }}.artifact import latest_artifact
-    from {{ cookiecutter.package_name }}.config import load_config
-    from {{ cookiecutter.package_name }}.errors import ArtifactError
-    from {{ cookiecutter.package_name }}.workflows import train_and_save
-
     if model is not None:
         return model
+    artifact, errors = module("artifact"), module("errors")
     try:
-        return latest_artifact(MODELS_DIR)
-    except ArtifactError:
+        return Path(artifact.latest_artifact(MODELS_DIR))
+    except errors.ArtifactError:
         print(f"no artifact under {MODELS_DIR}/: training one on the bundled sample")
-        return train_and_save(load_config(), scratch / "models")
+        config = module("config").load_config()
+        return Path(module("workflows").train_and_save(config, scratch / "models"))
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -67,14 +75,11 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
 def in_process_latency(model: Path, row: dict[str, Any], requests: int) -> list[float]:
     """Time ``predict_frame`` on one row, ``requests`` times, with one native thread."""
     import pandas as pd
-    from threadpoolctl import threadpool_limits
 
-    from {{ cookiecutter.package_name }}.artifact import load_artifact
-    from {{ cookiecutter.package_name }}.predict import predict_frame
-
-    artifact = load_artifact(model)
+    predict_frame = module("predict").predict_frame
+    artifact = module("artifact").load_artifact(model)
     timings = []
-    with threadpool_limits(limits=1):
+    with module("threads").limited_threads(1):
         for index in range(WARMUP + requests):
             started = time.perf_counter()
             predict_frame(artifact, pd.DataFrame([row]))
@@ -84,6 +89,7 @@ def in_process_latency(model: Path, row: dict[str, Any], requests: int) -> list[
 
 
 def free_port() -> int:
+    """A loopback port that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
@@ -93,7 +99,7 @@ def free_port() -> int:
 def serving(model: Path, workers: int | None, log: Path) -> Iterator[int]:
     """Run ``serve`` in a child process until the block ends; yield its port."""
     port = free_port()
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"]
+    command = [sys.executable, "-m", PACKAGE, "serve"]
     command += ["--model", str(model), "--host", HOST, "--port", str(port)]
     command += ["--workers", str(workers)] if workers else []
     with open(log, "wb") as output:
@@ -111,6 +117,7 @@ def serving(model: Path, workers: int | None, log: Path) -> Iterator[int]:
 
 
 def wait_until_ready(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    """Poll ``GET /ready`` until it answers 200; exit when the server dies or times out."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -180,14 +187,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="gunicorn workers [default: CPUs]")
     args = parser.parse_args()
 
-    from {{ cookiecutter.package_name }}.artifact import read_metadata
-    from {{ cookiecutter.package_name }}.schema import Schema
-    from {{ cookiecutter.package_name }}.service.scoring import example_instance
-
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         model = find_or_train(args.model, scratch)
-        row = example_instance(Schema.from_dict(read_metadata(model)["schema"]))
+        metadata = module("artifact").read_metadata(model)
+        row = metadata.schema.example_row()
         body = json.dumps({"instances": [row]}).encode()
         local = percentiles(in_process_latency(model, row, args.requests))
         with serving(model, args.workers, scratch / "serve.log") as port:
@@ -195,7 +199,8 @@ def main() -> None:
             answered, failed = throughput(port, body, args.concurrency, args.duration)
 
     workers = args.workers or os.cpu_count()
-    print(f"model {model}; {workers} worker(s); {args.requests} timed requests of 1 row\n")
+    print(f"model {model} ({metadata.task}); {workers} worker(s); ", end="")
+    print(f"{args.requests} timed requests of 1 row\n")
     print(f"{'':<28}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'in-process predict_frame':<28}{local[0]:>10.2f}{local[1]:>10.2f}")
     print(f"{'HTTP POST /predict':<28}{remote[0]:>10.2f}{remote[1]:>10.2f}")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from importlib import metadata
 
 # -- Project information -----------------------------------------------------
 
-project = {{ cookiecutter.project_name | tojson }}
-author = {{ cookiecutter.author_name | tojson }}
+# Free text read as JSON data: ``tojson`` escapes every quote and backslash inside the value,
+# and writes ' as \u0027, so a single-quoted raw string holds any name.
+project = json.loads(r'{{ cookiecutter.project_name | tojson }}')
+author = json.loads(r'{{ cookiecutter.author_name | tojson }}')
 copyright = f"{date.today().year}, {author}"
 
 try:

@@ -32,6 +32,7 @@ _VERBOSITY = ("error", "warning", "info", "debug")
 OPTIONAL_COMMANDS = (".service.cli",)
 """Modules of optional subpackages whose ``COMMANDS`` join the CLI when the subpackage exists."""
 
+
 class Group(click.Group):
     """A click group that turns expected errors into a one-line message and exit code 1."""
 

@@ -56,7 +56,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def iter_table_chunks(handle: BinaryIO, source: str | Path, chunksize: int) -> Iterator[pd.DataFrame]:
+def iter_table_chunks(
+    handle: BinaryIO, source: str | Path, chunksize: int
+) -> Iterator[pd.DataFrame]:
     """Yield a CSV file's rows in chunks of ``chunksize``, keeping memory flat.
 
     Parameters
@@ -103,7 +105,7 @@ def _parsing(what: str) -> Iterator[None]:
         yield
     except pd.errors.EmptyDataError:
         raise DataError(f"{what} is empty") from None
-    except (ValueError, OverflowError, UnicodeDecodeError) as exc:  # ParserError included
+    except (ValueError, OverflowError) as exc:  # ParserError and UnicodeDecodeError included
         raise DataError(f"{what} is not a valid CSV file: {_first_line(exc)}") from None
     except OSError as exc:
         raise DataError(f"cannot read {what}: {exc.strerror or exc}") from None

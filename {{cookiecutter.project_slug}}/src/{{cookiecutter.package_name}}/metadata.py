@@ -16,10 +16,18 @@ from typing import Any
 
 from .config import QualityConfig
 from .errors import ArtifactError
-from .schema import CATEGORICAL, CLASSIFICATION, NUMERIC, REGRESSION, FeatureSpec, Schema, TargetSpec
+from .schema import (
+    CATEGORICAL,
+    CLASSIFICATION,
+    NUMERIC,
+    REGRESSION,
+    FeatureSpec,
+    Schema,
+    TargetSpec,
+)
+from .tasks import TASKS
 
 FORMAT_VERSION = 2
-TASK_NAMES = ("binary", "multiclass", "regression")
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,7 @@ class ArtifactMetadata:
                 f"format_version {version} is not supported (this package reads "
                 f"{FORMAT_VERSION}); retrain the model with this version of the package"
             )
-        task = top.choice("task", TASK_NAMES)
+        task = top.choice("task", tuple(TASKS))
         training = top.table("training")
         settings = top.table("settings")
         metrics = top.optional_table("metrics")
@@ -132,7 +140,9 @@ class ArtifactMetadata:
         try:
             datetime.fromisoformat(created_at)
         except ValueError:
-            raise ArtifactError(f"created_at must be an ISO 8601 time, got {created_at!r}") from None
+            raise ArtifactError(
+                f"created_at must be an ISO 8601 time, got {created_at!r}"
+            ) from None
         return cls(
             model_version=top.string("model_version"),
             model_class=top.string("model_class"),
@@ -203,7 +213,9 @@ class _Fields:
     def choice(self, key: str, choices: tuple[str, ...]) -> str:
         value = self.string(key)
         if value not in choices:
-            raise ArtifactError(f"{self.name(key)} must be one of {', '.join(choices)}, got {value!r}")
+            raise ArtifactError(
+                f"{self.name(key)} must be one of {', '.join(choices)}, got {value!r}"
+            )
         return value
 
     def mapping(self, key: str) -> Mapping[str, Any]:
@@ -224,7 +236,9 @@ class _Fields:
         values = self.items(key)
         for position, value in enumerate(values):
             if not isinstance(value, str):
-                raise ArtifactError(f"{self.name(key)}[{position}] must be a string, got {value!r}")
+                raise ArtifactError(
+                    f"{self.name(key)}[{position}] must be a string, got {value!r}"
+                )
         return tuple(values)
 
     def string_map(self, key: str) -> dict[str, str]:

@@ -3,8 +3,9 @@
 :class:`TabularClassifier` and :class:`TabularRegressor` are the skeleton to extend: they
 take a table of mixed columns, encode it with :class:`~.features.TabularPreprocessor` and fit
 ``learner`` (scikit-learn's histogram gradient boosting by default, which handles
-categories and missing values natively). Every hyperparameter of the learner is reachable
-as ``learner__<name>``, as in any scikit-learn meta-estimator.
+categories and missing values natively). Every hyperparameter of a given learner is
+reachable as ``learner__<name>``, as in any scikit-learn meta-estimator; training always
+passes one (see :meth:`~.Task.build`), so a config can set any of them.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class TabularModel(BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict the target of each row."""
-        predictions: np.ndarray = self.learner_.predict(self._encode(X))
+        encoded = self._encode(X)  # first: it raises NotFittedError on an unfitted model
+        predictions: np.ndarray = self.learner_.predict(encoded)
         return predictions
 
     @property
@@ -140,7 +142,8 @@ class TabularClassifier(ClassifierMixin, TabularModel):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of each class (columns in the order of ``classes_``) for each row."""
-        probabilities: np.ndarray = self.learner_.predict_proba(self._encode(X))
+        encoded = self._encode(X)  # first: it raises NotFittedError on an unfitted model
+        probabilities: np.ndarray = self.learner_.predict_proba(encoded)
         return probabilities
 
     def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:

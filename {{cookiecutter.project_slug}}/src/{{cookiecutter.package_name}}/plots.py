@@ -84,4 +84,6 @@ ROC_CURVE = Plot("roc_curve.png", "ROC curve", _roc_curve)
 PREDICTED_VS_ACTUAL = Plot(
     "predicted_vs_actual.png", "Actual vs predicted", _prediction_error("actual_vs_predicted")
 )
-RESIDUALS = Plot("residuals.png", "Residual vs predicted", _prediction_error("residual_vs_predicted"))
+RESIDUALS = Plot(
+    "residuals.png", "Residual vs predicted", _prediction_error("residual_vs_predicted")
+)

@@ -347,7 +347,8 @@ def infer_column_kinds(frame: pd.DataFrame, columns: Iterable[Any]) -> tuple[lis
 
     The one place column kinds are guessed; configure the feature lists to override it.
     """
-    numeric, categorical = [], []
+    numeric: list[Any] = []
+    categorical: list[Any] = []
     for name in columns:
         dtype = frame[name].dtype
         is_number = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)

@@ -69,7 +69,9 @@ class Predictions:
         result: dict[str, Any] = {"predictions": self.labels.tolist()}
         if self.probabilities is not None and self.classes is not None:
             names = [str(label) for label in self.classes]
-            result["probabilities"] = [dict(zip(names, row)) for row in self.probabilities.tolist()]
+            result["probabilities"] = [
+                dict(zip(names, row)) for row in self.probabilities.tolist()
+            ]
         return result
 
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .config import Config
 from .data import file_sha256, read_table
+from .errors import ConfigError
 from .model import TabularModel
 from .schema import Schema, infer_schema
 from .tasks import Task, task_for
@@ -57,7 +59,7 @@ def train(config: Config) -> TrainedModel:
     DataError
         When the training data breaks the data contract.
     ConfigError
-        When the hyperparameters are invalid.
+        When a hyperparameter is unknown or has a value the learner refuses.
     """
     started = time.perf_counter()
     frame = read_table(config.data.train)
@@ -76,7 +78,10 @@ def train(config: Config) -> TrainedModel:
         extra={"rows": len(features), "features": len(schema.features), "threads": threads},
     )
     with limited_threads(threads):
-        model.fit(features, target)
+        try:
+            model.fit(features, target)
+        except InvalidParameterError as exc:  # a value in model.params the learner refuses
+            raise ConfigError(f"model.params: {exc}") from None
     elapsed = time.perf_counter() - started
     logger.info("trained in %.2f s", elapsed, extra={"duration_s": round(elapsed, 3)})
     return TrainedModel(

@@ -1,7 +1,7 @@
 """HTTP prediction service: a Flask app served by gunicorn.
 
 Modules: :mod:`.app` (the app factory), :mod:`.routes` (the endpoints), :mod:`.payloads`
-(request bodies to validated features), :mod:`.scoring` (the served model),
+(request bodies to validated features), :mod:`.served` (the served model),
 :mod:`.metrics` (Prometheus), :mod:`.openapi` (the API description), :mod:`.errors`
 (the JSON error shape) and :mod:`.server` (gunicorn and the development server).
 

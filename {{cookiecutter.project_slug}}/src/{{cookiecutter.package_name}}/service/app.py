@@ -1,9 +1,9 @@
 """The Flask application factory of the prediction service.
 
-Configuration comes from the environment: every ``{{ cookiecutter.package_name | upper }}_<KEY>`` variable
-becomes the Flask config value ``<KEY>`` (JSON values are parsed), for example
-``{{ cookiecutter.package_name | upper }}_MODEL_PATH``, ``{{ cookiecutter.package_name | upper }}_MAX_BATCH_ROWS`` and
-``{{ cookiecutter.package_name | upper }}_MAX_CONTENT_LENGTH``.
+Configuration comes from the environment: every ``<PREFIX>_<KEY>`` variable becomes the
+Flask config value ``<KEY>`` (JSON values are parsed), where ``<PREFIX>`` is
+:data:`CONFIG_PREFIX`, the package name in capitals; for example ``<PREFIX>_MODEL_PATH``,
+``<PREFIX>_MAX_BATCH_ROWS`` and ``<PREFIX>_MAX_CONTENT_LENGTH``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def create_app(
     Parameters
     ----------
     model_path : str or Path, optional
-        The artifact directory to serve [default: ``{{ cookiecutter.package_name | upper }}_MODEL_PATH``].
+        The artifact directory to serve [default: the ``<PREFIX>_MODEL_PATH`` variable].
     config : dict, optional
         Flask config values overriding the defaults and the environment.
 
@@ -84,13 +84,13 @@ def create_app(
             None, f"no model configured: pass a model path or set {MODEL_PATH_ENV}"
         )
         logger.error("no model to serve: %s", model.error)
+    app.register_blueprint(blueprint)
     app.extensions[EXTENSION] = Service(
         model=model,
         metrics=ServiceMetrics(model),
-        openapi=build_openapi(model, max_rows),
+        openapi=build_openapi(app, model, max_rows),
         max_rows=max_rows,
     )
-    app.register_blueprint(blueprint)
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.register_error_handler(ApiError, _api_error)

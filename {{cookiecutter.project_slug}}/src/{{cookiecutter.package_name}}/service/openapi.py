@@ -1,13 +1,20 @@
-"""The OpenAPI 3 description of the service, generated from the served model's schema.
+"""The OpenAPI 3 description of the service, built from the app's routes and the served model.
 
-Feature names and types come from the artifact, so the document always describes the
-model actually being served. Every feature accepts ``null`` (a missing value); values
-outside what training saw are accepted too, and counted as skew in ``/metrics``.
+Each view declares its own operation with :func:`operation`, next to its route; the
+document's ``paths`` are read from the app's URL map, so a route cannot exist without
+being described, nor be described without existing. The component schemas come from the
+artifact, so the document always describes the model actually being served. Every feature
+accepts ``null`` (a missing value); values outside what training saw are accepted too,
+and counted as skew in ``/metrics``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, TypeVar
+
+from flask import Flask
 
 from .. import DISTRIBUTION, __version__
 from ..schema import CLASSIFICATION, NUMERIC, FeatureSpec, Schema
@@ -16,6 +23,8 @@ from .served import ServedModel
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = f"{DISTRIBUTION} prediction service"
+OPERATION_ATTRIBUTE = "openapi_operation"
+"""The view function attribute holding its :class:`Operation`."""
 _ERRORS = {
     "400": ("BadRequest", "The body is not valid JSON or CSV, or not an accepted shape."),
     "413": ("PayloadTooLarge", "The body or the batch is larger than the configured limit."),
@@ -24,17 +33,116 @@ _ERRORS = {
     "500": ("InternalError", "An unexpected server error; the log has the request id."),
     "503": ("ModelUnavailable", "No model is loaded; `GET /ready` says why."),
 }
+_UNDOCUMENTED_METHODS = frozenset({"HEAD", "OPTIONS"})
+
+View = TypeVar("View", bound=Callable[..., Any])
+SchemaRef: TypeAlias = "str | dict[str, Any]"
+"""A component schema's name, or an inline schema."""
 
 
-def build_openapi(model: ServedModel, max_rows: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says about one endpoint; its ``operationId`` is the view's name.
+
+    Attributes
+    ----------
+    summary : str
+        One line saying what the endpoint does.
+    responses : dict
+        Status code to OpenAPI response object (see :func:`response` and
+        :func:`error_responses`).
+    request_body : dict
+        Media type to the body's schema; empty when the endpoint takes no body.
+    """
+
+    summary: str
+    responses: Mapping[str, Any]
+    request_body: Mapping[str, SchemaRef] = field(default_factory=dict)
+
+    def to_dict(self, operation_id: str) -> dict[str, Any]:
+        """The OpenAPI operation object."""
+        result: dict[str, Any] = {
+            "parameters": [{"$ref": "#/components/parameters/RequestId"}],
+            "operationId": operation_id,
+            "summary": self.summary,
+        }
+        if self.request_body:
+            result["requestBody"] = {
+                "required": True,
+                "content": {
+                    media_type: {"schema": _schema_of(schema)}
+                    for media_type, schema in self.request_body.items()
+                },
+            }
+        result["responses"] = dict(self.responses)
+        return result
+
+
+def operation(
+    summary: str,
+    responses: Mapping[str, Any],
+    *,
+    request_body: Mapping[str, SchemaRef] | None = None,
+) -> Callable[[View], View]:
+    """Declare a view's OpenAPI operation; :func:`build_openapi` finds it through the route.
+
+    Parameters
+    ----------
+    summary : str
+        One line saying what the endpoint does.
+    responses : dict
+        Status code to response object, built with :func:`response` and
+        :func:`error_responses`.
+    request_body : dict, optional
+        Media type to the body's schema (a component name or an inline schema).
+
+    Returns
+    -------
+    callable
+        A decorator returning the view itself, with :data:`OPERATION_ATTRIBUTE` set.
+    """
+    declared = Operation(summary, dict(responses), dict(request_body or {}))
+
+    def declare(view: View) -> View:
+        setattr(view, OPERATION_ATTRIBUTE, declared)
+        return view
+
+    return declare
+
+
+def response(
+    description: str, schema: SchemaRef, media_type: str = "application/json"
+) -> dict[str, Any]:
+    """A response object whose body matches ``schema`` (a component name or inline)."""
+    return {"description": description, "content": _content(_schema_of(schema), media_type)}
+
+
+def error_responses(*statuses: str) -> dict[str, Any]:
+    """References to the shared error responses of ``statuses`` (all of them when none)."""
+    return {
+        status: {"$ref": f"#/components/responses/{name}"}
+        for status, (name, _) in _ERRORS.items()
+        if not statuses or status in statuses
+    }
+
+
+def build_openapi(app: Flask, model: ServedModel, max_rows: int) -> dict[str, Any]:
     """Return the OpenAPI document (a JSON-serialisable dictionary).
 
     Parameters
     ----------
+    app : flask.Flask
+        The app with every route registered; each route's view must declare its
+        :func:`operation`.
     model : ServedModel
         The served model; without one, rows are described as free-form objects.
     max_rows : int
         Most rows accepted in one request.
+
+    Raises
+    ------
+    TypeError
+        When a route's view declares no operation.
     """
     schema = model.artifact.schema if model.artifact is not None else None
     version = model.version or "none (no model loaded)"
@@ -46,12 +154,11 @@ def build_openapi(model: ServedModel, max_rows: int) -> dict[str, Any]:
             "description": f"Predictions of model version {version}. "
             "Every error response has the `Error` shape.",
         },
-        "paths": _paths(),
+        "paths": _paths(app),
         "components": {
             "schemas": _schemas(schema, max_rows),
             "responses": {
-                name: _json_response(description, "Error")
-                for name, description in _ERRORS.values()
+                name: response(description, "Error") for name, description in _ERRORS.values()
             },
             "parameters": {
                 "RequestId": {
@@ -68,106 +175,20 @@ def build_openapi(model: ServedModel, max_rows: int) -> dict[str, Any]:
     }
 
 
-def _paths() -> dict[str, Any]:
-    errors = {
-        status: {"$ref": f"#/components/responses/{name}"} for status, (name, _) in _ERRORS.items()
-    }
-    common = {"parameters": [{"$ref": "#/components/parameters/RequestId"}]}
-    return {
-        "/health": {
-            "get": {
-                **common,
-                "operationId": "health",
-                "summary": "Liveness: the process answers.",
-                "responses": {"200": _json_response("Alive.", "Health")},
-            }
-        },
-        "/ready": {
-            "get": {
-                **common,
-                "operationId": "ready",
-                "summary": "Readiness: a model is loaded and passed its self-check.",
-                "responses": {
-                    "200": _json_response("Ready to predict.", "Readiness"),
-                    "503": _json_response("Not ready; `reason` says why.", "Readiness"),
-                },
-            }
-        },
-        "/metadata": {
-            "get": {
-                **common,
-                "operationId": "metadata",
-                "summary": "The served model: version, training metadata, metrics, schema.",
-                "responses": {
-                    "200": _json_response("The model.", "Metadata"),
-                    "503": errors["503"],
-                },
-            }
-        },
-        "/predict": {
-            "post": {
-                **common,
-                "operationId": "predict",
-                "summary": "Predict a batch of rows, or a single row.",
-                "requestBody": {
-                    "required": True,
-                    "content": _content(_ref("PredictRequest")),
-                },
-                "responses": {
-                    "200": _json_response("One prediction per row, in order.", "PredictResponse"),
-                    **errors,
-                },
-            }
-        },
-        "/invocations": {
-            "post": {
-                **common,
-                "operationId": "invocations",
-                "summary": "The MLflow scoring protocol.",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": _ref("InvocationRequest")},
-                        "text/csv": {
-                            "schema": {"type": "string", "description": "CSV with a header row."}
-                        },
-                    },
-                },
-                "responses": {
-                    "200": _json_response(
-                        "One prediction per row, in order.", "InvocationResponse"
-                    ),
-                    **errors,
-                },
-            }
-        },
-        "/metrics": {
-            "get": {
-                **common,
-                "operationId": "metrics",
-                "summary": "Prometheus metrics, aggregated over all workers.",
-                "responses": {
-                    "200": {
-                        "description": "The Prometheus text exposition format.",
-                        "content": _content(_string(), "text/plain"),
-                    }
-                },
-            }
-        },
-        "/openapi.json": {
-            "get": {
-                **common,
-                "operationId": "openapi",
-                "summary": "This document.",
-                "responses": {
-                    "200": {
-                        "description": "The OpenAPI document.",
-                        "content": _content(_map(True)),
-                    }
-                },
-            }
-        },
-    }
+def _paths(app: Flask) -> dict[str, Any]:
+    """One path item per route of ``app``, in the order the routes were registered."""
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        declared = getattr(view, OPERATION_ATTRIBUTE, None)
+        if not isinstance(declared, Operation):
+            raise TypeError(
+                f"the view of route {rule.rule} ({rule.endpoint}) declares no OpenAPI "
+                "operation; decorate it with @operation"
+            )
+        for method in sorted(set(rule.methods or ()) - _UNDOCUMENTED_METHODS):
+            paths.setdefault(rule.rule, {})[method.lower()] = declared.to_dict(view.__name__)
+    return paths
 
 
 def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
@@ -288,12 +309,15 @@ def _range(spec: FeatureSpec) -> str:
 def _predict_response(schema: Schema | None) -> dict[str, Any]:
     """Predictions, class probabilities for a classifier, and the model version."""
     properties = {"predictions": _array(_prediction(schema)), "model_version": _string()}
+    required = list(properties)
     if schema is None or schema.task == CLASSIFICATION:
         properties["probabilities"] = {
             **_array(_map({"type": "number", "minimum": 0, "maximum": 1})),
             "description": "Per row, the probability of each class (classifiers only).",
         }
-    return _object(properties, required=["predictions", "model_version"])
+        if schema is not None:
+            required.append("probabilities")
+    return _object(properties, required=required)
 
 
 def _prediction(schema: Schema | None) -> dict[str, Any]:
@@ -329,8 +353,9 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json_response(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": _content(_ref(schema))}
+def _schema_of(schema: SchemaRef) -> dict[str, Any]:
+    """A component's name as a reference to it; an inline schema as it is."""
+    return _ref(schema) if isinstance(schema, str) else schema
 
 
 def _content(schema: dict[str, Any], media_type: str = "application/json") -> dict[str, Any]:

@@ -10,7 +10,6 @@ leniently, exactly like batch prediction. Anything wrong raises
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections import Counter
@@ -19,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..data import parse_csv
 from ..errors import DataError
 from ..schema import Schema
 from .errors import ApiError
@@ -149,11 +149,9 @@ def read_csv(body: bytes, max_rows: int) -> pd.DataFrame:
         400 when the body is not CSV, 413 or 422 when it has too many or no rows.
     """
     try:
-        frame = pd.read_csv(io.BytesIO(body), nrows=max_rows + 1)
-    except (ValueError, OverflowError) as exc:  # pandas' parser errors are ValueErrors
-        raise ApiError(
-            400, "invalid_csv", f"body is not a CSV file with a header row: {_first_line(exc)}"
-        ) from None
+        frame = parse_csv(body, max_rows=max_rows + 1)
+    except DataError as exc:
+        raise ApiError(400, "invalid_csv", f"{exc} (send CSV with a header row)") from None
     _check_rows(len(frame), max_rows)
     return frame
 

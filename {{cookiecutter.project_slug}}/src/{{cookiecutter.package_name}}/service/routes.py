@@ -1,4 +1,8 @@
-"""The endpoints; each reads the :class:`Service` that ``create_app`` stored on the app."""
+"""The endpoints; each reads the :class:`Service` that ``create_app`` stored on the app.
+
+Every view declares its OpenAPI operation next to its route (:func:`~.openapi.operation`):
+adding an endpoint here is all it takes to document it in ``/openapi.json``.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..artifact import Artifact
 from ..schema import Schema
-from .metrics import ServiceMetrics
-from .payloads import parse_invocation, parse_predict
 from ..scoring import score_features
 from ..tasks import Predictions
+from .metrics import ServiceMetrics
+from .openapi import error_responses, operation, response
+from .payloads import CSV, JSON, parse_invocation, parse_predict
 from .served import ServedModel
 
 logger = logging.getLogger(__name__)
@@ -60,12 +65,20 @@ def current_service() -> Service:
 
 
 @blueprint.get("/health")
+@operation("Liveness: the process answers.", {"200": response("Alive.", "Health")})
 def health() -> ResponseReturnValue:
     """Liveness: 200 whenever the process can answer."""
     return {"status": "ok"}
 
 
 @blueprint.get("/ready")
+@operation(
+    "Readiness: a model is loaded and passed its self-check.",
+    {
+        "200": response("Ready to predict.", "Readiness"),
+        "503": response("Not ready; `reason` says why.", "Readiness"),
+    },
+)
 def ready() -> ResponseReturnValue:
     """Readiness: 200 when a model is loaded and passed its self-check, else 503 and why."""
     model = current_service().model
@@ -75,6 +88,10 @@ def ready() -> ResponseReturnValue:
 
 
 @blueprint.get("/metadata")
+@operation(
+    "The served model: version, training metadata, metrics, schema.",
+    {"200": response("The model.", "Metadata"), **error_responses("503")},
+)
 def metadata() -> ResponseReturnValue:
     """The served model: name, version, training time, metrics and input schema."""
     artifact = current_service().model.require()
@@ -94,6 +111,11 @@ def metadata() -> ResponseReturnValue:
 
 
 @blueprint.post("/predict")
+@operation(
+    "Predict a batch of rows, or a single row.",
+    {"200": response("One prediction per row, in order.", "PredictResponse"), **error_responses()},
+    request_body={JSON: "PredictRequest"},
+)
 def predict() -> ResponseReturnValue:
     """Predict ``{"instances": [...]}`` or a single instance."""
     artifact, predictions = _score_request("predict", parse_predict)
@@ -101,6 +123,17 @@ def predict() -> ResponseReturnValue:
 
 
 @blueprint.post("/invocations")
+@operation(
+    "The MLflow scoring protocol.",
+    {
+        "200": response("One prediction per row, in order.", "InvocationResponse"),
+        **error_responses(),
+    },
+    request_body={
+        JSON: "InvocationRequest",
+        CSV: {"type": "string", "description": "CSV with a header row."},
+    },
+)
 def invocations() -> ResponseReturnValue:
     """The MLflow scoring protocol: JSON in one of four shapes, or CSV."""
     _, predictions = _score_request("invocations", parse_invocation)
@@ -108,12 +141,20 @@ def invocations() -> ResponseReturnValue:
 
 
 @blueprint.get("/metrics")
+@operation(
+    "Prometheus metrics, aggregated over all workers.",
+    {"200": response("The Prometheus text exposition format.", {"type": "string"}, "text/plain")},
+)
 def metrics() -> ResponseReturnValue:
     """Prometheus metrics in the text exposition format."""
     return Response(current_service().metrics.render(), content_type=CONTENT_TYPE_LATEST)
 
 
 @blueprint.get("/openapi.json")
+@operation(
+    "This document.",
+    {"200": response("The OpenAPI document.", {"type": "object", "additionalProperties": True})},
+)
 def openapi() -> ResponseReturnValue:
     """The OpenAPI 3 description of this API."""
     # Serialised here rather than by jsonify, which would sort the keys: the order of the

@@ -143,7 +143,11 @@ def _logging_config() -> dict[str, Any]:
     config = logging_config(level if level in LEVELS else None, fmt)
     config["loggers"].update(
         {
-            "gunicorn.error": {"level": config["root"]["level"], "handlers": [], "propagate": True},
+            "gunicorn.error": {
+                "level": config["root"]["level"],
+                "handlers": [],
+                "propagate": True,
+            },
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
             "werkzeug": {"level": "INFO"},
         }

@@ -1,52 +1,93 @@
-"""The transformer and the estimator honour scikit-learn's developer contract."""
+"""The transformer and the models honour scikit-learn's developer contract."""
 
+import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from {{ cookiecutter.package_name }}.features import TabularPreprocessor
-from {{ cookiecutter.package_name }}.model import Model
+from ..features import TabularPreprocessor
+from ..model import TabularClassifier, TabularModel, TabularRegressor
 
 
-@parametrize_with_checks([TabularPreprocessor(), Model(max_iter=20)])
+@parametrize_with_checks(
+    [
+        TabularPreprocessor(),
+        TabularClassifier(learner=HistGradientBoostingClassifier(max_iter=10)),
+        TabularRegressor(learner=HistGradientBoostingRegressor(max_iter=10)),
+    ]
+)
 def test_scikit_learn_conventions(estimator, check):
     check(estimator)
 
 
-def test_set_output_pandas_keeps_readable_feature_names(train_frame, schema):
-    features = schema.validate_features(train_frame)
-    preprocessor = TabularPreprocessor().set_output(transform="pandas")
-    encoded = preprocessor.fit_transform(features)
-    assert list(encoded.columns) == list(preprocessor.get_feature_names_out())
-    assert "tenure_months" in encoded.columns
-    assert {"contract_month-to-month", "contract_one-year", "contract_two-year"} <= set(
-        encoded.columns
+@pytest.fixture
+def binary_data(binary, binary_frames):
+    return binary.schema.split_training(binary_frames[0])
+
+
+def test_the_learner_treats_the_codes_as_categories(artifact):
+    model = artifact.model
+    mask = model.preprocessor_.categorical_mask_
+    assert mask.tolist() == [False] * 4 + [True] * 3
+    np.testing.assert_array_equal(model.learner_.categorical_features, mask)
+    np.testing.assert_array_equal(model.learner_.is_categorical_, mask)
+    assert model.learner is not model.learner_, "the unfitted learner is left untouched"
+    assert not isinstance(model.learner.categorical_features, np.ndarray)
+    assert model.n_iter_ == model.learner_.n_iter_ == 50
+
+
+def test_without_categorical_columns_the_learner_gets_none(binary_data):
+    features, target = binary_data
+    numeric = features[["tenure_months", "age"]]
+    model = TabularClassifier(learner=HistGradientBoostingClassifier(max_iter=5)).fit(
+        numeric, target
     )
-    assert not encoded.isna().any().any(), "imputation must leave no missing values"
+    assert model.learner_.categorical_features is None
+    assert model.preprocessor_.numeric_features_ == ["tenure_months", "age"]
 
 
-def test_unknown_category_is_tolerated(train_frame, schema):
-    features = schema.validate_features(train_frame)
-    preprocessor = TabularPreprocessor().fit(features)
-    unseen = features.head(1).assign(region="atlantis")
-    encoded = preprocessor.transform(unseen)
-    region_columns = [
-        i
-        for i, name in enumerate(preprocessor.get_feature_names_out())
-        if name.startswith("region_")
-    ]
-    assert encoded[0, region_columns].sum() == 0
+@pytest.mark.parametrize(
+    "params", [{"learner__max_iter": 7}, {"learner__learning_rate": 0.5, "learner__max_iter": 3}]
+)
+def test_hyperparameters_reach_the_learner(binary_data, params):
+    features, target = binary_data
+    model = TabularClassifier(learner=HistGradientBoostingClassifier()).set_params(**params)
+    assert {key: model.get_params()[key] for key in params} == params
+    model.fit(features, target)
+    learner_params = model.learner_.get_params()
+    assert all(learner_params[key.removeprefix("learner__")] == v for key, v in params.items())
+    assert model.n_iter_ == params["learner__max_iter"]
+    assert clone(model).get_params()["learner__max_iter"] == params["learner__max_iter"]
 
 
-@pytest.mark.parametrize("params", [{"max_iter": 5}, {"learning_rate": 0.5, "max_leaf_nodes": 4}])
-def test_hyperparameters_reach_the_learner(params):
-    model = Model(**params)
-    assert model.get_params()[next(iter(params))] == next(iter(params.values()))
-{%- if cookiecutter.ml_task == "classification" %}
+def test_the_learners_bin_limit_caps_the_category_codes(binary_data):
+    features, target = binary_data
+    learner = HistGradientBoostingRegressor(max_iter=3, max_bins=3)
+    model = TabularRegressor(learner=learner).fit(features, target.astype(float))
+    assert model.preprocessor_.max_categories == 3
+    codes = model.preprocessor_.transform(features)[:, 6]
+    assert set(codes[~np.isnan(codes)].tolist()) <= {0.0, 1.0, 2.0}
 
 
-def test_predict_with_proba_matches_predict_and_predict_proba(artifact, holdout_frame):
-    features = artifact.schema.validate_features(holdout_frame)
+def test_default_learners():
+    assert isinstance(TabularClassifier.default_learner(), HistGradientBoostingClassifier)
+    assert isinstance(TabularRegressor.default_learner(), HistGradientBoostingRegressor)
+    with pytest.raises(NotImplementedError):
+        TabularModel.default_learner()
+
+
+def test_a_classifier_needs_two_classes(binary_data):
+    features, _ = binary_data
+    with pytest.raises(ValueError, match="y has 1 class"):
+        TabularClassifier().fit(features, np.zeros(len(features), dtype=int))
+
+
+@pytest.mark.parametrize("name", ["binary", "multiclass"])
+def test_predict_with_proba_matches_predict_and_predict_proba(models, name):
+    artifact = models.artifact(name)
+    features = artifact.schema.validate_features(models.frame(name, "holdout"))
     predictions, probabilities = artifact.model.predict_with_proba(features)
     assert (predictions == artifact.model.predict(features)).all()
     assert (probabilities == artifact.model.predict_proba(features)).all()
-{%- endif %}
+    assert probabilities.shape == (len(features), len(artifact.model.classes_))

@@ -2,16 +2,25 @@
 
 import json
 import logging
+import sys
 
 import pytest
 
-from {{ cookiecutter.package_name }}.logging_config import (
+from ..logging_config import (
     FORMAT_ENV,
     LEVEL_ENV,
     JsonFormatter,
+    configure_logging,
     logging_config,
     resolve,
 )
+
+PACKAGE = __package__.partition(".")[0]
+
+
+def test_environment_variables_are_named_after_the_package():
+    assert LEVEL_ENV == f"{PACKAGE.upper()}_LOG_LEVEL"
+    assert FORMAT_ENV == f"{PACKAGE.upper()}_LOG_FORMAT"
 
 
 def test_json_formatter_writes_one_object_with_extras():
@@ -25,10 +34,11 @@ def test_json_formatter_writes_one_object_with_extras():
         }
     )
     record.request_id = "abc"
+    record._private = "hidden"
     payload = json.loads(JsonFormatter().format(record))
     assert payload["message"] == "hi there"
     assert payload["level"] == "info" and payload["logger"] == "x.y"
-    assert payload["request_id"] == "abc"
+    assert payload["request_id"] == "abc" and "_private" not in payload
     assert payload["timestamp"].endswith("+00:00")
 
 
@@ -37,8 +47,6 @@ def test_json_formatter_includes_exceptions():
         raise RuntimeError("boom")
     except RuntimeError:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), None)
-        import sys
-
         record.exc_info = sys.exc_info()
     assert "RuntimeError: boom" in json.loads(JsonFormatter().format(record))["exception"]
 
@@ -63,3 +71,15 @@ def test_config_routes_everything_through_one_handler():
     config = logging_config("debug", "json")
     assert config["root"] == {"level": "DEBUG", "handlers": ["stderr"]}
     assert config["handlers"]["stderr"]["formatter"] == "json"
+
+
+def test_configure_logging_applies_the_level():
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("warning", "json")
+        assert root.level == logging.WARNING
+        assert isinstance(root.handlers[0].formatter, JsonFormatter)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

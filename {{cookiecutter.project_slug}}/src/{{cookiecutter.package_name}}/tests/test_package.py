@@ -2,8 +2,9 @@
 
 from importlib.metadata import version
 
-import {{ cookiecutter.package_name }}
+from .. import DISTRIBUTION, __version__
 
 
 def test_version_comes_from_the_installed_distribution():
-    assert {{ cookiecutter.package_name }}.__version__ == version("{{ cookiecutter.project_slug }}")
+    assert __version__ == version(DISTRIBUTION)
+    assert __version__ != "0+unknown"

@@ -1,33 +1,115 @@
-"""Service fixtures: one artifact trained per session, apps and clients around it."""
+"""Service fixtures: a small model of each task, trained once per session, and apps around it.
+
+Tests use the model of the ``task`` fixture: the task of the bundled config, unless a test
+parametrizes ``task`` itself because what it checks differs by task (class probabilities,
+the prediction metric, the OpenAPI prediction schema). Both models are trained on the
+synthetic customers of :mod:`.sample_data`, so these tests never depend on the project's
+own data.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pandas as pd
 import pytest
+from flask import Flask
 
-from {{ cookiecutter.package_name }}.artifact import load_artifact
-from {{ cookiecutter.package_name }}.schema import CATEGORICAL, NUMERIC
-from {{ cookiecutter.package_name }}.service.app import create_app
-from {{ cookiecutter.package_name }}.workflows import train_and_save
+from ...artifact import Artifact, load_artifact
+from ...config import Config, DataConfig, ModelConfig, load_config
+from ...sample_data import TARGETS, make_customers
+from ...schema import CATEGORICAL, NUMERIC
+from ...threads import limited_threads
+from ...workflows import train_and_save
+from ..app import create_app
 
+TRAIN_ROWS, HOLDOUT_ROWS = 400, 200
 ROWS = 25
 
 
-@pytest.fixture(scope="session")
-def artifact_dir(config, tmp_path_factory):
-    """A model trained on the bundled sample, saved as an artifact."""
-    return train_and_save(config, tmp_path_factory.mktemp("models"))
+@dataclass(frozen=True)
+class Served:
+    """A trained model of one task, an app serving it and the rows tests send to it."""
+
+    directory: Path
+    artifact: Artifact
+    app: Flask
+    rows: pd.DataFrame
+
+
+class _Models(dict):
+    """Task name to :class:`Served`, trained on first use."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def __missing__(self, task: str) -> Served:
+        served = self[task] = _train(task, self.directory / task)
+        return served
+
+
+def _train(task: str, directory: Path) -> Served:
+    directory.mkdir()
+    train, holdout = directory / "train.csv", directory / "holdout.csv"
+    make_customers(TRAIN_ROWS, seed=1, task=task).to_csv(train, index=False)
+    make_customers(HOLDOUT_ROWS, seed=2, task=task).to_csv(holdout, index=False)
+    config = Config(
+        data=DataConfig(train=train, holdout=holdout, target=TARGETS[task]),
+        model=ModelConfig(task=task, random_state=0),
+    )
+    artifact_dir = train_and_save(config, directory / "models")
+    artifact = load_artifact(artifact_dir)
+    frame = pd.read_csv(holdout)
+    rows = frame[artifact.schema.feature_names].head(ROWS)
+    assert rows.isna().any().any(), "the rows should exercise missing values"
+    return Served(artifact_dir, artifact, create_app(artifact_dir), rows)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def one_native_thread():
+    """OpenMP threads only add overhead on this little data, and crawl on a busy CI machine."""
+    with limited_threads(1):
+        yield
 
 
 @pytest.fixture(scope="session")
-def artifact(artifact_dir):
-    return load_artifact(artifact_dir)
+def models(tmp_path_factory):
+    """A model of each task (see :class:`Served`), trained when a test first needs it."""
+    return _Models(tmp_path_factory.mktemp("served"))
 
 
 @pytest.fixture(scope="session")
-def app(artifact_dir):
-    """One app for tests that do not read metrics (metrics accumulate per app)."""
-    return create_app(artifact_dir)
+def task():
+    """The task of the model under test; tests that differ by task parametrize this."""
+    return load_config().model.task
+
+
+@pytest.fixture
+def served(models, task):
+    return models[task]
+
+
+@pytest.fixture
+def artifact_dir(served):
+    return served.directory
+
+
+@pytest.fixture
+def artifact(served):
+    return served.artifact
+
+
+@pytest.fixture
+def schema(artifact):
+    return artifact.schema
+
+
+@pytest.fixture
+def app(served):
+    """One app per task for tests that do not read metrics (metrics accumulate per app)."""
+    return served.app
 
 
 @pytest.fixture
@@ -45,27 +127,25 @@ def make_client(artifact_dir):
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def numeric(schema):
     """The name of a numeric feature."""
     return schema.columns_of_kind(NUMERIC)[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def categorical(schema):
     """The name of a categorical feature."""
     return schema.columns_of_kind(CATEGORICAL)[0]
 
 
-@pytest.fixture(scope="session")
-def rows(holdout_frame, schema):
+@pytest.fixture
+def rows(served):
     """Holdout rows, feature columns only (some values are missing)."""
-    frame = holdout_frame[schema.feature_names].head(ROWS).reset_index(drop=True)
-    assert frame.isna().any().any(), "the sample should exercise missing values"
-    return frame
+    return served.rows
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def instances(rows):
     """``rows`` as JSON objects, with null for a missing value."""
     return [
@@ -74,17 +154,16 @@ def instances(rows):
     ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def expected(artifact, rows):
     """In-process predictions for ``rows``: what every endpoint must return."""
     features = artifact.schema.validate_features(rows)
     return artifact.model.predict(features).tolist()
-{%- if cookiecutter.ml_task == "classification" %}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def expected_probabilities(artifact, rows):
+    """In-process class probabilities for ``rows``, as ``{class: probability}`` per row."""
     features = artifact.schema.validate_features(rows)
     labels = [str(label) for label in artifact.model.classes_]
     return [dict(zip(labels, row)) for row in artifact.model.predict_proba(features).tolist()]
-{%- endif %}

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-import {{ cookiecutter.package_name }}
-from {{ cookiecutter.package_name }}.service import MULTIPROCESS_ENV
+from .. import MULTIPROCESS_ENV
 
 pytestmark = pytest.mark.slow
 
+PACKAGE = __name__.partition(".")[0]
 START_TIMEOUT = 120
 STOP_TIMEOUT = 60
 SINGLE_REQUESTS = 40
-PREDICTIONS = '{{ cookiecutter.package_name }}_predictions_total{endpoint="predict"}'
+PREDICTIONS = PACKAGE + '_predictions_total{endpoint="predict"}'
 
 
 def free_port():
@@ -72,7 +72,7 @@ def test_serve_answers_over_http_and_stops_cleanly(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    source = str(Path({{ cookiecutter.package_name }}.__file__).parents[1])
+    source = str(Path(sys.modules[PACKAGE].__file__).parents[1])
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])),
@@ -81,7 +81,7 @@ def test_serve_answers_over_http_and_stops_cleanly(
     command = [
         sys.executable,
         "-m",
-        "{{ cookiecutter.package_name }}",
+        PACKAGE,
         "--log-format",
         "json",
         "serve",
@@ -128,5 +128,5 @@ def test_serve_answers_over_http_and_stops_cleanly(
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert sum("Booting worker" in r["message"] for r in records) == 2
     (access,) = [r for r in records if r.get("request_id") == "e2e-1"]
-    assert access["logger"] == "{{ cookiecutter.package_name }}.service.access"
+    assert access["logger"] == f"{PACKAGE}.service.access"
     assert (access["status"], access["path"]) == (200, "/predict")

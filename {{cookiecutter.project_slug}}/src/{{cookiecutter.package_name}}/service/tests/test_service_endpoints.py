@@ -1,8 +1,8 @@
-{%- set classification = cookiecutter.ml_task == "classification" -%}
 """Every endpoint, answered by the Flask test client, agrees with the in-process model."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -10,11 +10,15 @@ import uuid
 
 import pytest
 
-from {{ cookiecutter.package_name }}.errors import ConfigError
-from {{ cookiecutter.package_name }}.service import routes, scoring
-from {{ cookiecutter.package_name }}.service.app import MODEL_PATH_ENV, create_app
+from ... import DISTRIBUTION
+from ...config import TASK_KINDS
+from ...errors import ConfigError
+from .. import routes, served
+from ..app import MODEL_PATH_ENV, create_app
 
-ACCESS_LOGGER = "{{ cookiecutter.package_name }}.service.access"
+SERVICE = __name__.rsplit(".", 2)[0]
+PACKAGE = SERVICE.partition(".")[0]
+ACCESS_LOGGER = f"{SERVICE}.access"
 
 
 def test_health(client):
@@ -29,14 +33,23 @@ def test_ready_names_the_model_version(client, artifact):
     assert response.get_json() == {"status": "ready", "model_version": artifact.version}
 
 
-def test_metadata_describes_the_model(client, artifact):
+@pytest.mark.parametrize(
+    ("task", "task_name", "model_class"),
+    [
+        ("classification", "binary", "TabularClassifier"),
+        ("regression", "regression", "TabularRegressor"),
+    ],
+)
+def test_metadata_describes_the_model(client, artifact, task_name, model_class):
     body = client.get("/metadata").get_json()
     assert body["version"] == artifact.version
-    assert body["trained_at"] == artifact.metadata["created_at"]
-    assert body["name"] == "{{ cookiecutter.project_slug }}"
-    assert body["model_class"] == artifact.metadata["model_class"]
-    assert body["task"] == "{{ cookiecutter.ml_task }}"
-    assert body["metrics"] == artifact.metadata["metrics"]
+    assert body["trained_at"] == artifact.metadata.created_at
+    assert body["name"] == DISTRIBUTION
+    assert body["model_class"] == model_class
+    assert body["task"] == task_name
+    assert body["metrics"] == dataclasses.asdict(artifact.metadata.metrics)
+    assert set(body["metrics"]["holdout"]) == set(body["metrics"]["baseline"])
+    assert body["versions"] == artifact.metadata.versions
     assert [f["name"] for f in body["schema"]["features"]] == artifact.schema.feature_names
 
 
@@ -44,30 +57,42 @@ def test_metadata_turns_non_finite_metrics_into_null(artifact_dir, tmp_path):
     copy = shutil.copytree(artifact_dir, tmp_path / artifact_dir.name)
     metadata_path = copy / "metadata.json"
     metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    holdout = {"score": float("nan"), "curve": [1.0, float("inf")]}
-    metadata["metrics"] = {"holdout": holdout}
+    metadata["metrics"] = {
+        "holdout": {"score": float("nan"), "loss": float("inf"), "size": 1.5},
+        "baseline": {"score": float("-inf")},
+    }
     metadata_path.write_text(json.dumps(metadata), encoding="utf-8")
     response = create_app(copy).test_client().get("/metadata")
     assert response.status_code == 200
-    assert response.get_json()["metrics"]["holdout"] == {"score": None, "curve": [1.0, None]}
+    assert response.get_json()["metrics"] == {
+        "holdout": {"score": None, "loss": None, "size": 1.5},
+        "baseline": {"score": None},
+    }
 
 
+@pytest.mark.parametrize("task", TASK_KINDS)
 def test_predict_batch_matches_the_in_process_model(client, instances, expected, artifact):
     response = client.post("/predict", json={"instances": instances})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["predictions"] == expected
     assert body["model_version"] == artifact.version
-{%- if classification %}
 
 
+@pytest.mark.parametrize("task", ["classification"])
 def test_predict_returns_class_probabilities(client, instances, expected_probabilities):
     body = client.post("/predict", json={"instances": instances}).get_json()
     assert len(body["probabilities"]) == len(expected_probabilities)
-    for served, local in zip(body["probabilities"], expected_probabilities):
-        assert served == pytest.approx(local)
-        assert sum(served.values()) == pytest.approx(1.0)
-{%- endif %}
+    for answer, local in zip(body["probabilities"], expected_probabilities):
+        assert answer == pytest.approx(local)
+        assert sum(answer.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("task", ["regression"])
+def test_regression_predictions_have_no_probabilities(client, instances):
+    body = client.post("/predict", json={"instances": instances}).get_json()
+    assert set(body) == {"predictions", "model_version"}
+    assert all(isinstance(value, float) for value in body["predictions"])
 
 
 def test_predict_accepts_a_single_instance(client, instances, expected):
@@ -167,7 +192,7 @@ def test_unexpected_error_is_json_500_logged_with_the_request_id(
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(routes, "score", broken)
+    monkeypatch.setattr(routes, "score_features", broken)
     response = client.post("/predict", json=instances[0], headers={"X-Request-ID": "req-500"})
     assert response.status_code == 500
     error = response.get_json()["error"]
@@ -205,14 +230,14 @@ def test_failed_model_answers_503_json(unavailable, method, path):
 def test_failed_model_still_serves_openapi_and_metrics(unavailable):
     assert unavailable.get("/openapi.json").status_code == 200
     metrics = unavailable.get("/metrics").get_data(as_text=True)
-    assert "{{ cookiecutter.package_name }}_model_ready 0.0" in metrics
+    assert f"{PACKAGE}_model_ready 0.0" in metrics
 
 
 def test_model_failing_its_self_check_is_not_ready(artifact_dir, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("cannot predict")
 
-    monkeypatch.setattr(scoring, "score", broken)
+    monkeypatch.setattr(served, "score_rows", broken)
     response = create_app(artifact_dir).test_client().get("/ready")
     assert response.status_code == 503
     assert response.get_json()["reason"] == "cannot predict"
@@ -231,7 +256,7 @@ def test_without_a_model_path_ready_names_the_variable(monkeypatch):
 
 
 def test_limits_come_from_the_environment(artifact_dir, instances, monkeypatch):
-    monkeypatch.setenv("{{ cookiecutter.package_name | upper }}_MAX_BATCH_ROWS", "2")
+    monkeypatch.setenv(f"{PACKAGE.upper()}_MAX_BATCH_ROWS", "2")
     client = create_app(artifact_dir).test_client()
     assert client.post("/predict", json={"instances": instances[:2]}).status_code == 200
     assert client.post("/predict", json={"instances": instances[:3]}).status_code == 413

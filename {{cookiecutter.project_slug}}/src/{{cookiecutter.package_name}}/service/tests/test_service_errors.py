@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }}.service.errors import ApiError, error_body
-from {{ cookiecutter.package_name }}.service.payloads import NON_FINITE
+from ..errors import ApiError, error_body
+from ..payloads import NON_FINITE
 
 
 def assert_error(response, status, code, fields=None):

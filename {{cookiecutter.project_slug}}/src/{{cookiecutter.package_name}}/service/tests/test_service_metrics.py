@@ -1,20 +1,17 @@
-{%- set classification = cookiecutter.ml_task == "classification" -%}
 """``/metrics`` counts requests, predictions, refusals and skew, and describes the model."""
 
 from __future__ import annotations
 
-{% if classification -%}
 import collections
-{% endif -%}
 import logging
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from {{ cookiecutter.package_name }}.service import MULTIPROCESS_ENV
-from {{ cookiecutter.package_name }}.service.metrics import ServiceMetrics{% if not classification %}, value_buckets{% endif %}
+from .. import MULTIPROCESS_ENV
+from ..metrics import ServiceMetrics, value_buckets
 
-PREFIX = "{{ cookiecutter.package_name }}_"
+PREFIX = f"{__name__.partition('.')[0]}_"
 
 
 def scrape(client):
@@ -56,19 +53,34 @@ def test_requests_and_latency_by_endpoint_method_and_status(fresh):
     assert value(samples, "http_requests_total", **missing) == 1
 
 
-def test_predictions_and_their_distribution(fresh, instances, expected):
-    fresh.post("/predict", json={"instances": instances})
-    fresh.post("/invocations", json={"dataframe_records": instances})
-    samples = scrape(fresh)
+def predict_twice(client, instances):
+    """Score ``instances`` through both prediction endpoints and scrape the metrics."""
+    assert client.post("/predict", json={"instances": instances}).status_code == 200
+    response = client.post("/invocations", json={"dataframe_records": instances})
+    assert response.status_code == 200
+    samples = scrape(client)
     assert value(samples, "predictions_total", endpoint="predict") == len(instances)
     assert value(samples, "predictions_total", endpoint="invocations") == len(instances)
-{%- if classification %}
-    for label, count in collections.Counter(expected).items():
+    return samples
+
+
+@pytest.mark.parametrize("task", ["classification"])
+def test_classifier_predictions_are_counted_by_class(fresh, instances, expected):
+    samples = predict_twice(fresh, instances)
+    counts = collections.Counter(expected)
+    assert len(counts) > 1, "the rows should get more than one class"
+    for label, count in counts.items():
         assert value(samples, "predicted_class_total", **{"class": str(label)}) == 2 * count
-{%- else %}
+    assert total(samples, "predicted_class_total") == 2 * len(expected)
+    assert total(samples, "prediction_value_count") == 0
+
+
+@pytest.mark.parametrize("task", ["regression"])
+def test_regressor_predictions_are_observed_as_values(fresh, instances, expected):
+    samples = predict_twice(fresh, instances)
     assert value(samples, "prediction_value_count") == 2 * len(expected)
     assert value(samples, "prediction_value_sum") == pytest.approx(2 * sum(expected))
-{%- endif %}
+    assert total(samples, "predicted_class_total") == 0
 
 
 def test_validation_failures_by_reason(fresh, instances):
@@ -138,7 +150,6 @@ def test_multiprocess_mode_reads_the_shared_directory(make_client, monkeypatch, 
     assert value(samples, "model_ready") == 1
     # Samples come from the workers' files (none in this single-process test).
     assert total(samples, "http_requests_total") == 0
-{%- if not classification %}
 
 
 @pytest.mark.parametrize(
@@ -152,4 +163,12 @@ def test_multiprocess_mode_reads_the_shared_directory(make_client, monkeypatch, 
 )
 def test_prediction_buckets_follow_the_training_mean(mean, buckets):
     assert value_buckets(mean) == buckets
-{%- endif %}
+
+
+@pytest.mark.parametrize("task", ["regression"])
+def test_regressor_buckets_come_from_its_training_target(fresh, artifact):
+    samples = scrape(fresh)
+    bounds = sorted(
+        float(dict(labels)["le"]) for name, labels in samples if name == "prediction_value_bucket"
+    )
+    assert bounds == [*value_buckets(artifact.schema.target.mean), float("inf")]

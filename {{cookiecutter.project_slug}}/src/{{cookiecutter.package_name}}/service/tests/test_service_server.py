@@ -13,8 +13,10 @@ from types import SimpleNamespace
 import pytest
 from flask import Flask
 
-from {{ cookiecutter.package_name }}.logging_config import JsonFormatter
-from {{ cookiecutter.package_name }}.service import MULTIPROCESS_ENV, server
+from ...logging_config import JsonFormatter
+from .. import MULTIPROCESS_ENV, server
+
+PACKAGE = __name__.partition(".")[0]
 
 
 def options(**overrides):
@@ -159,7 +161,7 @@ def test_prometheus_client_is_not_imported_before_workers_start():
     # prometheus_client picks its multiprocess mode when imported; the CLI and the runner
     # must leave that to the workers, which import it after MULTIPROCESS_ENV is set.
     code = (
-        "import sys, {{ cookiecutter.package_name }}.cli, {{ cookiecutter.package_name }}.service.server; "
+        f"import sys, {PACKAGE}.cli, {PACKAGE}.service.server; "
         "print('prometheus_client' in sys.modules)"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
