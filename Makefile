@@ -28,9 +28,9 @@ test-fast: $(STAMP) ## Run only the fast render checks (seconds)
 test-slow: $(STAMP) ## Run only the slow checks that install and run generated projects
 	$(PY) -m pytest -m slow
 
-lint: $(STAMP) ## Lint the template's own tests and hooks
-	$(PY) -m black --check tests hooks
-	$(PY) -m flake8 --max-line-length 99 --extend-ignore E203,W503 tests hooks
+lint: $(STAMP) ## Lint the template's own tests, hooks and Jinja extension
+	$(PY) -m black --check tests hooks local_extensions.py
+	$(PY) -m flake8 --max-line-length 99 --extend-ignore E203,W503 tests hooks local_extensions.py
 
 demo: $(STAMP) ## Render the default project into .demo/ and run it end to end
 	$(PY) tests/demo.py $(DEMO)

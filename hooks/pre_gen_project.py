@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import keyword
+import os
 import re
 import sys
+from pathlib import Path
 
 # The rendered answers as a JSON document in a raw string: ``tojson`` escapes every quote
 # and control character inside a value, so any answer reads back unchanged and this file
@@ -35,25 +37,39 @@ DEPENDENCY_MODULES = {
 }
 RESERVED_MODULES = {"test", "tests", "src", "docs", "setup", "conftest"}
 
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
-PACKAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?\Z")
+PACKAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*\Z")
 EMAIL_RE = re.compile(
     r"^[^@\s\"<>,;]+"  # local part
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"  # domain with a dot
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+\Z"  # domain with a dot
 )
-URL_RE = re.compile(r"^https?://[^\s\"'<>\\]+$")
+URL_RE = re.compile(r"^https?://[^\s\"'<>\\]+\Z")
 # PEP 440, the canonical public version pattern (Appendix B of the PEP).
 PEP440_RE = re.compile(
     r"^v?(?:(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*"
     r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?"
     r"(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?"
     r"(?:[-_.]?dev[-_.]?[0-9]*)?)"
-    r"(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$",
+    r"(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\Z",
     re.IGNORECASE,
 )
 
 
 MAX_PACKAGE_LENGTH = 30
+# Free text goes into titles, metadata and the LICENSE: one line, of a sensible length.
+MAX_TEXT_LENGTH = {"project_name": 100, "description": 300, "author_name": 100}
+# Every single-line answer with a valid example for the error message.
+EXAMPLES = {
+    "project_name": "Churn Model",
+    "project_slug": "churn-model",
+    "package_name": "churn_model",
+    "description": "Predict which customers will churn.",
+    "author_name": "Ada Lovelace",
+    "author_email": "ada@example.com",
+    "repository_url": "https://github.com/your-org/churn-model",
+    "version": "0.1.0",
+}
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def package_name_problem(name: str) -> str | None:
@@ -75,9 +91,31 @@ def package_name_problem(name: str) -> str | None:
     return None
 
 
+def text_problems(answers: dict[str, str]) -> list[str]:
+    """Control characters (newlines, tabs) in any answer, and over-long free text."""
+    found = []
+    for field, example in EXAMPLES.items():
+        value = answers[field]
+        match = CONTROL_CHARACTERS.search(value)
+        if match:
+            found.append(
+                f"{field}: {value!r} contains the control character {match.group()!r} at "
+                f"position {match.start()}; answers are one line (example: {example!r})"
+            )
+    for field, limit in MAX_TEXT_LENGTH.items():
+        value = answers[field]
+        if len(value) > limit:
+            shown = value[:40] + "..."
+            found.append(
+                f"{field}: {shown!r} is {len(value)} characters long, more than the {limit} "
+                f"allowed (example: {EXAMPLES[field]!r})"
+            )
+    return found
+
+
 def problems(answers: dict[str, str]) -> list[str]:
     """List one human-readable line per invalid answer."""
-    found = []
+    found = text_problems(answers)
     if not answers["project_name"].strip():
         found.append("project_name: must not be empty (example: 'Churn Model')")
     slug = answers["project_slug"]
@@ -107,12 +145,27 @@ def problems(answers: dict[str, str]) -> list[str]:
     return found
 
 
+def rerun_hint(answers: dict[str, str]) -> str:
+    """How to run again without retyping the answers that were fine."""
+    template = answers.get("_template") or "<template>"
+    repository = Path(answers.get("_repo_dir") or "")
+    if not repository.is_absolute():  # a local template, relative to where cookiecutter ran
+        repository = Path(os.environ.get("PWD", ".")) / repository
+    name = repository.resolve().name or "<template>"
+    replay = f"~/.cookiecutter_replay/{name}.json"
+    return (
+        "Nothing was generated. Your answers were saved to cookiecutter's replay file "
+        f"(by default {replay}): correct the field(s) above in it and run "
+        f"`cookiecutter --replay-file {replay} {template}`."
+    )
+
+
 def main() -> int:
     found = problems(ANSWERS)
     for line in found:
         print(f"ERROR: {line}", file=sys.stderr)
     if found:
-        print("Nothing was generated; run cookiecutter again with valid answers.", file=sys.stderr)
+        print(rerun_hint(ANSWERS), file=sys.stderr)
         return 1
     return 0
 

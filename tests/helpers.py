@@ -15,7 +15,11 @@ PROJECT_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
 HOOKS_DIR = TEMPLATE_DIR / "hooks"
 COOKIECUTTER_JSON = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
 OPTION_KEYS = {key for key in COOKIECUTTER_JSON if not key.startswith("_")}
-CHOICES = {key: value for key, value in COOKIECUTTER_JSON.items() if isinstance(value, list)}
+CHOICES = {
+    key: value
+    for key, value in COOKIECUTTER_JSON.items()
+    if isinstance(value, list) and key in OPTION_KEYS
+}
 PYTHON = sys.executable
 COMMAND_TIMEOUT = 1200  # seconds: a hung subprocess fails its test instead of the whole run
 

@@ -47,7 +47,45 @@ REJECTED = [
     own("version", "one"),
     own("version", "1.0-beta-x"),
     own("repository_url", "github.com/x/y"),
+    # A trailing newline must not slip past a `$` anchor into the rendered files.
+    own("version", "1.0\n"),
+    own("project_slug", "churn-model\n"),
+    own("author_email", "ada@example.com\n"),
+    own("repository_url", "https://github.com/x/y\n"),
+    # Answers are single lines: tabs and embedded newlines are refused by name.
+    own("project_name", "Churn\tModel"),
+    own("description", "Line one\nline two"),
+    own("author_name", "Ada\x1bLovelace"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("project_name", 100), ("description", 300), ("author_name", 100)]
+)
+def test_hook_refuses_over_long_free_text_in_one_line(field, limit, tmp_path):
+    value = "x" * (limit + 1) if field != "project_name" else "Model " * 20
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(
+        [PYTHON, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE_DIR)]
+        + [f"{field}={value}"]
+    )
+    assert result.returncode != 0
+    first_line = result.stderr.strip().splitlines()[0]
+    assert first_line.startswith(f"ERROR: {field}: "), result.stderr
+    assert f"{len(value)} characters long" in first_line
+    assert "Traceback" not in first_line
+    assert list(out.iterdir()) == []
+
+
+def test_refusal_says_how_to_rerun_with_the_answers_kept(tmp_path):
+    result = run(
+        [PYTHON, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR)]
+        + ["package_name=class"]
+    )
+    hint = [line for line in result.stderr.splitlines() if "--replay-file" in line]
+    assert hint, result.stderr
+    assert f"{TEMPLATE_DIR.name}.json" in hint[0]
 
 
 @pytest.mark.parametrize(("answers", "field", "value"), REJECTED, ids=str)
@@ -82,13 +120,14 @@ def test_hook_reports_every_problem_at_once(tmp_path):
 
 
 # Quotes of every kind, a triple quote and a trailing backslash: the hooks and docs/conf.py
-# read answers from raw strings, which must survive all of them.
+# read answers from raw strings, which must survive all of them. Emoji (outside the Basic
+# Multilingual Plane), right-to-left text and combining marks must reach TOML unchanged.
 TRICKY_TEXT = {
     "project_name": 'Zoë\'s "Quoted" Model',
     "description": (
-        'Predicts churn for O\'Connor & Co. """quoted""", back\\slash C:\\path, naïve café\\'
+        'Predicts churn 📉 for O\'Connor & Co. """quoted""", back\\slash C:\\path, naïve café\\'
     ),
-    "author_name": 'Zoë "Z" Müller O\'Connor',
+    "author_name": 'Zoë "Z" Müller O\'Connor 🚀 مرحبا e\u0301',
     "author_email": "zoe.o'connor@example.com",
 }
 
