@@ -42,6 +42,8 @@ def ensure_env(full_project: Path) -> None:
         "--extra",
         "docs",
         "schemathesis>=4.0",
+        # MLflow's scoring client (mlflow.pyfunc.scoring_server.client), without the server.
+        "mlflow-skinny>=3.0",
     )
 
 

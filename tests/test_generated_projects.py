@@ -7,12 +7,17 @@ tracked files), installed editable, and then driven through its own Makefile.
 
 from __future__ import annotations
 
+import csv
+import json
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.parser import Parser
 from pathlib import Path
 
@@ -168,16 +173,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize("installed", WITH_SERVICE, ids=WITH_SERVICE_IDS, indirect=True)
-def test_running_service_survives_fuzzing(installed, shared_env, tmp_path):
-    """Schemathesis sends hundreds of generated requests from /openapi.json: no 5xx allowed."""
+@pytest.fixture(scope="session")
+def trained_models() -> dict[Path, Path]:
+    """Project directory to the model trained on its bundled sample (see ``trained``)."""
+    return {}
+
+
+@pytest.fixture
+def trained(installed, shared_env, trained_models, tmp_path_factory) -> Path:
+    """The installed project's model, trained once per session by its own CLI."""
     _, project = installed
+    if project not in trained_models:
+        package = project.name.replace("-", "_")
+        result = run_ok(
+            [str(ENV_PYTHON), "-m", package, "-q", "train"]
+            + ["--output", str(tmp_path_factory.mktemp("models"))],
+            cwd=project,
+            env=shared_env,
+        )
+        trained_models[project] = Path(result.stdout.strip())
+    return trained_models[project]
+
+
+@contextmanager
+def running_service(project: Path, env: dict[str, str], model: Path) -> Iterator[int]:
+    """Run ``serve`` (gunicorn, two workers) on a free port until it is ready; yield the port."""
     package = project.name.replace("-", "_")
-    trained = run_ok(
-        [str(ENV_PYTHON), "-m", package, "-q", "train", "--output", str(tmp_path)],
-        cwd=project,
-        env=shared_env,
-    )
     port = free_port()
     server = subprocess.Popen(
         [
@@ -186,36 +207,46 @@ def test_running_service_survives_fuzzing(installed, shared_env, tmp_path):
             package,
             "serve",
             "--model",
-            trained.stdout.strip(),
+            str(model),
             "--port",
             str(port),
             "--workers",
             "2",
         ],
         cwd=project,
-        env=shared_env,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/ready", timeout=2) as response:
-                    if response.status == 200:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as answer:
+                    if answer.status == 200:
                         break
             except OSError:
                 pass
             assert time.monotonic() < deadline, "service never became ready"
             time.sleep(0.3)
+        yield port
+    finally:
+        server.terminate()
+        assert server.wait(timeout=60) == 0
+
+
+@pytest.mark.parametrize("installed", WITH_SERVICE, ids=WITH_SERVICE_IDS, indirect=True)
+def test_running_service_survives_fuzzing(installed, shared_env, trained, tmp_path):
+    """Schemathesis sends hundreds of generated requests from /openapi.json: no 5xx allowed."""
+    _, project = installed
+    with running_service(project, shared_env, trained) as port:
         fuzz = run(
             [
                 str(ENV_PYTHON),
                 "-m",
                 "schemathesis.cli",
                 "run",
-                f"{base}/openapi.json",
+                f"http://127.0.0.1:{port}/openapi.json",
                 "--checks",
                 "not_a_server_error",
                 "--max-examples",
@@ -227,6 +258,48 @@ def test_running_service_survives_fuzzing(installed, shared_env, tmp_path):
             env=shared_env,
         )
         assert fuzz.returncode == 0, fuzz.stdout[-8000:] + fuzz.stderr[-3000:]
-    finally:
-        server.terminate()
-        assert server.wait(timeout=60) == 0
+
+
+# Runs in the project environment, where MLflow's client is installed: sends the feature
+# columns of a CSV file as a DataFrame, missing values included, and prints the predictions.
+MLFLOW_CLIENT = textwrap.dedent("""
+    import json, sys
+    import pandas as pd
+    from mlflow.pyfunc.scoring_server.client import ScoringServerClient
+
+    port, rows, features = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+    frame = pd.read_csv(rows)[features]
+    assert frame.isna().any().any(), "the rows should have missing values"
+    answer = ScoringServerClient("127.0.0.1", port).invoke(frame)
+    print(json.dumps(answer["predictions"]))
+    """)
+
+
+@pytest.mark.parametrize("installed", WITH_SERVICE, ids=WITH_SERVICE_IDS, indirect=True)
+def test_mlflow_client_gets_the_batch_predictions(installed, shared_env, trained, tmp_path):
+    """MLflow's own ScoringServerClient (JSON with NaN for missing values) against gunicorn."""
+    _, project = installed
+    package = project.name.replace("-", "_")
+    features = [
+        feature["name"]
+        for feature in json.loads((trained / "metadata.json").read_text())["schema"]["features"]
+    ]
+    rows = project / "src" / package / "resources" / "sample" / "holdout.csv"
+    batch = tmp_path / "batch.csv"
+    run_ok(
+        [str(ENV_PYTHON), "-m", package, "-q", "predict", "--model", str(trained)]
+        + ["--input", str(rows), "--output", str(batch)],
+        cwd=project,
+        env=shared_env,
+    )
+    with running_service(project, shared_env, trained) as port:
+        client = run_ok(
+            [str(ENV_PYTHON), "-c", MLFLOW_CLIENT, str(port), str(rows), json.dumps(features)],
+            cwd=tmp_path,
+            env=shared_env,
+        )
+    served = json.loads(client.stdout)
+    # The batch file holds each prediction's text; JSON values print the same way.
+    with batch.open(newline="") as handle:
+        expected = [row["prediction"] for row in csv.DictReader(handle)]
+    assert [str(value) for value in served] == expected

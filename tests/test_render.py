@@ -35,6 +35,7 @@ CORE_MODULES = [
     "__main__",
     "artifact",
     "cli",
+    "columns",
     "config",
     "data",
     "errors",

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError
@@ -50,6 +51,9 @@ TRUSTED_TYPES = (
     ),
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    # The folds of the cross-fitted target encoding of wide categorical columns.
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
     # The learner's own category handling: skops still checks the function each partial
     # wraps against this list, so only check_array can be called through one.
     "functools.partial",
@@ -91,6 +95,7 @@ def save_artifact(
     metrics: RecordedMetrics | None = None,
     settings: EvaluationSettings | None = None,
     version: str | None = None,
+    extra_files: Mapping[str, Callable[[Path], object]] | None = None,
 ) -> Path:
     """Save a fitted model as a new versioned artifact directory.
 
@@ -112,6 +117,9 @@ def save_artifact(
         Evaluation settings to record (holdout path, slice columns, quality thresholds).
     version : str, optional
         Version name; a UTC timestamp by default.
+    extra_files : mapping of str to callable, optional
+        More files of the artifact (such as a split-off holdout): each writer is called
+        with the file's path inside the staging directory, so they appear atomically.
 
     Returns
     -------
@@ -129,6 +137,8 @@ def save_artifact(
     try:
         model_path = staging / MODEL_FILE
         skops.io.dump(model, model_path)
+        for filename, write in (extra_files or {}).items():
+            write(staging / filename)
         metadata = ArtifactMetadata(
             model_version=name,
             model_class=type(model).__name__,

@@ -33,6 +33,15 @@ OPTIONAL_COMMANDS = (".service.cli",)
 """Modules of optional subpackages whose ``COMMANDS`` join the CLI when the subpackage exists."""
 
 
+sep_option = click.option(
+    "--sep",
+    default=None,
+    metavar="CHAR",
+    help="CSV separator [default: detected from each file's header line: comma, "
+    "semicolon, tab or vertical bar].",
+)
+
+
 class Group(click.Group):
     """A click group that turns expected errors into a one-line message and exit code 1."""
 
@@ -94,9 +103,12 @@ def main(log_level: str | None, log_format: str | None, verbose: int, quiet: int
     "--data",
     type=click.Path(path_type=Path),
     default=None,
-    help="Training CSV. Without --config, features are inferred from its columns.",
+    help="Training CSV. Without --config, features are inferred from its columns, 20% of "
+    "its rows are held out for evaluation and the quality gate is: beat the dummy baseline.",
 )
-@click.option("--target", default=None, help="Target column name.")
+@click.option(
+    "--target", default=None, help="Target column name (required with --data and no --config)."
+)
 @click.option(
     "--task",
     type=click.Choice(["classification", "regression"]),
@@ -110,12 +122,14 @@ def main(log_level: str | None, log_format: str | None, verbose: int, quiet: int
     show_default=True,
     help="Directory that receives the new versioned artifact.",
 )
+@sep_option
 def train(
     config_path: Path | None,
     data: Path | None,
     target: str | None,
     task: str | None,
     output: Path,
+    sep: str | None,
 ) -> None:
     """Train a model and save it as a new artifact; prints the artifact's path."""
     from .config import load_config
@@ -123,25 +137,30 @@ def train(
 
     config = load_config(config_path)
     if data is not None and config_path is None:
-        config = _for_own_csv(config)
-    config = config.with_overrides(data__train=data, data__target=target, model__task=task)
+        if target is None:
+            raise click.UsageError("--data without --config needs --target (the column to learn)")
+        config = _for_own_csv(config, data, target)
+    config = config.with_overrides(
+        data__train=data, data__target=target, model__task=task, data__sep=sep
+    )
     artifact_dir = train_and_save(config, output)
     click.echo(str(artifact_dir))
 
 
-def _for_own_csv(config: Any) -> Any:
-    """Drop what the bundled config says about the sample's columns; infer from the CSV."""
-    import dataclasses
+def _for_own_csv(config: Any, data: Path, target: str) -> Any:
+    """A config for the user's own CSV: the bundled config's model and runtime, nothing else.
 
-    data = dataclasses.replace(
-        config.data,
-        numeric_features=None,
-        categorical_features=None,
-        ignore_columns=(),
-        slice_columns=(),
-        holdout=None,
+    Its columns, holdout and absolute quality thresholds describe the sample data, so they
+    are dropped: features are inferred from the CSV, a holdout is split off it and the
+    quality gate is the task's default (beat the dummy baseline by a margin).
+    """
+    from .config import Config, DataConfig
+
+    return Config(
+        data=DataConfig(train=data, target=target),
+        model=config.model,
+        runtime=config.runtime,
     )
-    return dataclasses.replace(config, data=data)
 
 
 @main.command()
@@ -158,16 +177,19 @@ def _for_own_csv(config: Any) -> Any:
     default=None,
     help=f"Report directory [default: {DEFAULT_REPORTS_DIR}/<model version>].",
 )
-def evaluate(model_dir: Path | None, data: Path | None, output: Path | None) -> None:
+@sep_option
+def evaluate(
+    model_dir: Path | None, data: Path | None, output: Path | None, sep: str | None
+) -> None:
     """Write metrics.json, plots and a model card for a model on labelled data."""
     from .workflows import evaluate_artifact
 
     artifact = load_model(model_dir)
     report_dir = output or DEFAULT_REPORTS_DIR / artifact.version
-    run = evaluate_artifact(artifact, data, report_dir)
+    run = evaluate_artifact(artifact, data, report_dir, sep=sep)
     for name, value in run.evaluation.metrics.items():
         baseline = run.evaluation.baseline.get(name)
-        click.echo(f"{name:>10}: {_fmt(value)}  (baseline {_fmt(baseline)})")
+        click.echo(f"{name:>17}: {_fmt(value)}  (baseline {_fmt(baseline)})")
     click.echo(str(report_dir))
 
 
@@ -183,13 +205,20 @@ def _fmt(value: float | None) -> str:
     default=None,
     help="Labelled CSV [default: the holdout the model was trained with].",
 )
-def validate(model_dir: Path | None, data: Path | None) -> None:
-    """Quality gate: exit 0 if the model meets its thresholds, 1 with the reasons if not."""
+@sep_option
+def validate(model_dir: Path | None, data: Path | None, sep: str | None) -> None:
+    """Quality gate: exit 0 if the model meets its thresholds, 1 with the reasons if not.
+
+    By default the model must beat the dummy baseline on the task's primary metric by a
+    margin; absolute thresholds apply only when the training config set them.
+    """
     from .workflows import evaluate_artifact
 
-    run = evaluate_artifact(load_model(model_dir), data)
+    run = evaluate_artifact(load_model(model_dir), data, sep=sep)
     for line in run.gate.checks:
         click.echo(line)
+    for note in run.evaluation.notes:
+        click.echo(f"NOTE {note}")
     if not run.gate.passed:
         click.echo(f"Quality gate FAILED ({len(run.gate.failures)} check(s))", err=True)
         sys.exit(1)
@@ -226,8 +255,14 @@ def validate(model_dir: Path | None, data: Path | None) -> None:
     show_default=True,
     help="Native threads for the model; 0 chooses from the chunk size and the CPUs.",
 )
+@sep_option
 def predict(
-    model_dir: Path | None, input_path: Path, output_path: Path, chunksize: int, threads: int
+    model_dir: Path | None,
+    input_path: Path,
+    output_path: Path,
+    chunksize: int,
+    threads: int,
+    sep: str | None,
 ) -> None:
     """Score a CSV file of any size in constant memory."""
     from .predict import predict_csv
@@ -251,9 +286,12 @@ def predict(
                 chunksize=chunksize,
                 on_progress=advance,
                 threads=threads,
+                sep=sep,
             )
     else:
-        rows = predict_csv(artifact, input_path, output_path, chunksize=chunksize, threads=threads)
+        rows = predict_csv(
+            artifact, input_path, output_path, chunksize=chunksize, threads=threads, sep=sep
+        )
     click.echo(f"{rows} rows -> {output_path}")
 
 

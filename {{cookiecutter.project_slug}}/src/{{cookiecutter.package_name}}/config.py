@@ -29,7 +29,13 @@ def default_config_path() -> Path:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the data lives and which columns play which role."""
+    """Where the data lives, how to read it and which columns play which role.
+
+    ``sep`` is the CSV separator of the training and holdout files (detected from each
+    file's header line when omitted); ``coerce_to_missing`` lists numeric or date columns
+    whose invalid cells are read as missing instead of refused; ``drop_text_columns``
+    leaves free-text columns out with a warning instead of refusing them.
+    """
 
     train: Path
     target: str
@@ -40,6 +46,10 @@ class DataConfig:
     forbidden_features: tuple[str, ...] = ()
     slice_columns: tuple[str, ...] = ()
     min_rows: int = 20
+    sep: str | None = None
+    coerce_to_missing: tuple[str, ...] = ()
+    drop_text_columns: bool = False
+    holdout_fraction: float = 0.2
 
 
 TASK_KINDS = ("classification", "regression")
@@ -78,12 +88,13 @@ class QualityConfig:
 
     ``minimum`` holds metrics that must be at least a value (higher is better),
     ``maximum`` metrics that must be at most a value (lower is better), and
-    ``baseline_margin`` how far the primary metric must beat the dummy baseline.
+    ``baseline_margin`` how far the task's primary metric must beat the dummy baseline
+    (``None``: the task's default, see :attr:`~.tasks.Task.baseline_margin`).
     """
 
     minimum: dict[str, float] = field(default_factory=dict)
     maximum: dict[str, float] = field(default_factory=dict)
-    baseline_margin: float = 0.0
+    baseline_margin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,13 @@ def _string_list(section: str, key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _separator(value: Any) -> str:
+    separator = _expect("data", "sep", value, str)
+    if len(separator) != 1:
+        raise ConfigError(f"data.sep must be one character such as ',' or ';', got {value!r}")
+    return str(separator)
+
+
 def _path(base: Path, section: str, key: str, value: Any) -> Path:
     path = Path(_expect(section, key, value, str))
     return path if path.is_absolute() else base / path
@@ -216,7 +234,22 @@ def parse_config(raw: dict[str, Any], base_dir: Path, source: Path | None = None
         ),
         slice_columns=_string_list("data", "slice_columns", data.get("slice_columns", [])),
         min_rows=_expect("data", "min_rows", data.get("min_rows", 20), int),
+        sep=_separator(data["sep"]) if "sep" in data else None,
+        coerce_to_missing=_string_list(
+            "data", "coerce_to_missing", data.get("coerce_to_missing", [])
+        ),
+        drop_text_columns=_expect(
+            "data", "drop_text_columns", data.get("drop_text_columns", False), bool
+        ),
+        holdout_fraction=float(
+            _expect("data", "holdout_fraction", data.get("holdout_fraction", 0.2), (int, float))
+        ),
     )
+    if not 0 <= data_config.holdout_fraction < 1:
+        raise ConfigError(
+            "data.holdout_fraction must be at least 0 (no holdout) and below 1, "
+            f"got {data_config.holdout_fraction:g}"
+        )
     model = _expect("<top>", "model", raw.get("model", {}), dict)
     _check_keys("model", model, {"task", "random_state", "params"})
     task = _expect("model", "task", model.get("task", "classification"), str)
@@ -232,10 +265,10 @@ def parse_config(raw: dict[str, Any], base_dir: Path, source: Path | None = None
     quality_config = QualityConfig(
         minimum=_number_table("minimum", quality.get("minimum", {})),
         maximum=_number_table("maximum", quality.get("maximum", {})),
-        baseline_margin=float(
-            _expect(
-                "quality", "baseline_margin", quality.get("baseline_margin", 0.0), (int, float)
-            )
+        baseline_margin=(
+            float(_expect("quality", "baseline_margin", quality["baseline_margin"], (int, float)))
+            if "baseline_margin" in quality
+            else None
         ),
     )
     runtime = _expect("<top>", "runtime", raw.get("runtime", {}), dict)

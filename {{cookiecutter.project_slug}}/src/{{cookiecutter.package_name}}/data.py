@@ -3,22 +3,46 @@
 Every way in (:func:`read_table`, :func:`iter_table_chunks`, :func:`parse_csv`) maps the
 parser's many exceptions onto one :class:`~.errors.DataError` naming the source, so a bad
 file reads the same in the CLI, in batch prediction and in the service.
+
+Every way in also reads the same: cells as text, then columns of plain numbers as numbers
+(:func:`~.columns.parse_numbers`), so codes such as ``007`` are never turned into ``7``.
+Callers holding a data contract pass its non-numeric columns as ``text_columns``, which
+stay text in every chunk whatever its values. A UTF-8 byte-order mark is skipped, and the
+separator (``,``, ``;``, tab or ``|``) is detected from each file's header line unless
+given.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Collection, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pandas as pd
 
+from .columns import parse_numbers
 from .errors import DataError
 
 _HASH_BLOCK = 1 << 20
+SEPARATORS = (",", ";", "\t", "|")
+"""Separators :func:`sniff_separator` chooses from."""
+_SNIFF_BYTES = 1 << 16
+_ENCODING = "utf-8-sig"  # UTF-8, skipping a byte-order mark
+
+
+def sniff_separator(sample: bytes) -> str:
+    """The separator of CSV text: the one of :data:`SEPARATORS` most used in its header line.
+
+    Defaults to a comma (a one-column file has no separator to find).
+    """
+    header = sample.decode(_ENCODING, errors="replace").lstrip("\ufeff").splitlines()
+    line = header[0] if header else ""
+    counts = {separator: line.count(separator) for separator in SEPARATORS}
+    best = max(SEPARATORS, key=lambda separator: counts[separator])
+    return best if counts[best] else ","
 
 
 def file_sha256(path: str | Path) -> str:
@@ -30,18 +54,24 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, text_columns: Collection[str] = (), sep: str | None = None
+) -> pd.DataFrame:
     """Load a whole CSV file into a DataFrame.
 
     Parameters
     ----------
     path : str or Path
         The CSV file; the first line must hold the column names.
+    text_columns : collection of str
+        Columns kept as text whatever their values (a data contract's non-numeric ones).
+    sep : str, optional
+        The separator; detected from the header line by default.
 
     Returns
     -------
     pandas.DataFrame
-        The data, with pandas' dtype inference (numbers become numeric columns).
+        The data: columns of plain numbers as numbers, everything else as ``object`` text.
 
     Raises
     ------
@@ -50,16 +80,27 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """
     source = _existing_file(path)
     with _parsing(f"data file {source}"):
-        frame = pd.read_csv(source)
+        if sep is None:
+            with open(source, "rb") as handle:
+                sep = sniff_separator(handle.read(_SNIFF_BYTES))
+        frame = parse_numbers(_read_csv(source, sep), text_columns)
     if frame.empty:
         raise DataError(f"data file {source} has a header but no rows")
     return frame
 
 
 def iter_table_chunks(
-    handle: BinaryIO, source: str | Path, chunksize: int
-) -> Iterator[pd.DataFrame]:
+    handle: BinaryIO,
+    source: str | Path,
+    chunksize: int,
+    *,
+    text_columns: Collection[str] = (),
+    sep: str | None = None,
+) -> Generator[pd.DataFrame, None, None]:
     """Yield a CSV file's rows in chunks of ``chunksize``, keeping memory flat.
+
+    Every chunk is read the same way (see :func:`read_table`), so ``text_columns`` stay
+    text in each chunk whatever values it happens to hold.
 
     Parameters
     ----------
@@ -69,6 +110,10 @@ def iter_table_chunks(
         The file's name, for messages.
     chunksize : int
         Rows per chunk.
+    text_columns : collection of str
+        Columns kept as text.
+    sep : str, optional
+        The separator; detected from the header line by default.
 
     Raises
     ------
@@ -76,11 +121,25 @@ def iter_table_chunks(
         When the file is empty or not parseable as CSV.
     """
     with _parsing(f"input file {source}"):
-        yield from pd.read_csv(handle, chunksize=chunksize)
+        if sep is None:
+            sep = sniff_separator(_peek(handle))
+        # The reader wraps the handle in a text decoder: close it even when the caller stops
+        # early (a refused chunk), so no file object is left for the garbage collector.
+        with _read_csv(handle, sep, chunksize=chunksize) as reader:
+            for chunk in reader:
+                yield parse_numbers(chunk, text_columns)
 
 
-def parse_csv(body: bytes, *, max_rows: int | None = None) -> pd.DataFrame:
+def parse_csv(
+    body: bytes,
+    *,
+    max_rows: int | None = None,
+    text_columns: Collection[str] = (),
+    sep: str | None = None,
+) -> pd.DataFrame:
     """Parse CSV text held in memory (an HTTP request body), reading at most ``max_rows``.
+
+    Read like a file (see :func:`read_table`).
 
     Raises
     ------
@@ -88,7 +147,26 @@ def parse_csv(body: bytes, *, max_rows: int | None = None) -> pd.DataFrame:
         When the body is not CSV with a header row.
     """
     with _parsing("body"):
-        return pd.read_csv(io.BytesIO(body), nrows=max_rows)
+        frame = _read_csv(
+            io.BytesIO(body), sep or sniff_separator(body[:_SNIFF_BYTES]), nrows=max_rows
+        )
+        return parse_numbers(frame, text_columns)
+
+
+def _peek(handle: BinaryIO) -> bytes:
+    """The start of a file without consuming it (buffered readers peek, others seek back)."""
+    peek = getattr(handle, "peek", None)
+    if peek is not None:
+        return bytes(peek(_SNIFF_BYTES))
+    start = handle.tell()
+    sample = handle.read(_SNIFF_BYTES)
+    handle.seek(start)
+    return sample
+
+
+def _read_csv(source: Path | BinaryIO, sep: str, **options: Any) -> Any:
+    """Cells as text (missing ones as ``NaN``); the one call of the CSV parser."""
+    return pd.read_csv(source, sep=sep, dtype=object, encoding=_ENCODING, **options)
 
 
 def _existing_file(path: str | Path) -> Path:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .errors import DataError
 from .schema import NUMERIC, Schema
-from .tasks import Metrics, Task
+from .tasks import Metrics, Task, label_coverage
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,12 @@ _NUMERIC_SLICE_BINS = 4
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Metrics of a model and of its baseline on one labelled dataset."""
+    """Metrics of a model and of its baseline on one labelled dataset.
+
+    ``unseen_class_rows`` counts rows labelled with a class the model never saw in
+    training, ``absent_classes`` lists the model's classes with no row, and ``notes`` says
+    in words how the metrics treated them.
+    """
 
     task: str
     primary_metric: str
@@ -29,6 +34,9 @@ class Evaluation:
     slices: dict[str, list[dict[str, Any]]]
     n_rows: int
     data_sha256: str | None = None
+    unseen_class_rows: int = 0
+    absent_classes: tuple[Any, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form, as written to ``metrics.json``."""
@@ -69,6 +77,14 @@ def evaluate(
     if features.empty:
         raise DataError("evaluation data has no labelled rows")
     baseline = task.baseline(schema.target)
+    unseen: int = 0
+    absent: tuple[Any, ...] = ()
+    notes: tuple[str, ...] = ()
+    if task.is_classification:
+        unseen, absent = label_coverage(target, schema.target.classes)
+        notes = _coverage_notes(target, schema.target.classes, unseen, absent)
+        for note in notes:
+            logger.warning(note)
 
     def score(estimator: Any, rows: pd.DataFrame, labels: pd.Series) -> Metrics:
         return task.metrics(labels, task.predict(estimator, rows))
@@ -91,7 +107,34 @@ def evaluate(
         slices=slices,
         n_rows=len(features),
         data_sha256=data_sha256,
+        unseen_class_rows=unseen,
+        absent_classes=absent,
+        notes=notes,
     )
+
+
+def _coverage_notes(
+    target: pd.Series, classes: tuple[Any, ...], unseen: int, absent: tuple[Any, ...]
+) -> tuple[str, ...]:
+    """What the metrics did about labels the model does not know and classes with no row."""
+    notes = []
+    if unseen:
+        unknown = pd.Index(list(classes)).get_indexer(target) < 0
+        labels = sorted({str(label) for label in target[unknown]})
+        notes.append(
+            f"{unseen} of {len(target)} rows are labelled with class(es) the model never saw "
+            f"in training ({', '.join(labels[:5])}{', ...' if len(labels) > 5 else ''}): "
+            "counted as errors in accuracy and f1, left out of balanced_accuracy, "
+            "average_precision, roc_auc and log_loss"
+        )
+    if absent:
+        notes.append(
+            f"{len(absent)} of the model's {len(classes)} classes have no row in this data "
+            f"({', '.join(map(str, absent))}): balanced_accuracy averages over the classes "
+            "present, and so do average_precision and roc_auc when two or more are present "
+            "(otherwise they are n/a)"
+        )
+    return tuple(notes)
 
 
 def _check_slice_columns(frame: pd.DataFrame, slice_columns: Iterable[str]) -> list[str]:

@@ -3,6 +3,13 @@
 Library modules only call ``logging.getLogger(__name__)``; entry points call
 :func:`configure_logging` once. Level and format come from arguments or from the
 environment variables named by :data:`LEVEL_ENV` and :data:`FORMAT_ENV`.
+
+Warnings (from scikit-learn, pandas, NumPy or this package) are routed through logging
+too: each becomes one ``WARNING`` record on the :data:`WARNINGS_LOGGER` logger, written
+in the chosen format, instead of the multi-line block :mod:`warnings` prints on stderr.
+Which warnings are shown is still decided by the :mod:`warnings` filters, so each
+distinct warning appears once per place it is raised from, and a filter that turns a
+warning into an error (``-W error``, pytest's ``filterwarnings``) still raises.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import json
 import logging
 import logging.config
 import os
+import warnings
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +29,8 @@ LEVELS = ("debug", "info", "warning", "error")
 FORMATS = ("text", "json")
 DEFAULT_LEVEL = "info"
 DEFAULT_FORMAT = "text"
+WARNINGS_LOGGER = "py.warnings"
+"""The logger warnings are written to (the one :func:`logging.captureWarnings` uses)."""
 
 # Attributes every LogRecord has; anything else was passed through ``extra=``.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -92,5 +102,31 @@ def logging_config(level: str | None = None, fmt: str | None = None) -> dict[str
 
 
 def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
-    """Configure logging for the whole process (call once, from an entry point)."""
+    """Configure logging for the whole process (call once, from an entry point).
+
+    Also routes warnings through logging, see :func:`log_warning`.
+    """
     logging.config.dictConfig(logging_config(level, fmt))
+    warnings.showwarning = log_warning
+
+
+def log_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A :func:`warnings.showwarning` that logs one line instead of printing a block.
+
+    The record goes to :data:`WARNINGS_LOGGER` at ``WARNING``: ``Category: message
+    (file:line)``. A warning explicitly written to a ``file`` is printed there as usual.
+    """
+    if file is not None:
+        file.write(warnings.formatwarning(message, category, filename, lineno, line))
+        return
+    text = " ".join(str(message).split())
+    logging.getLogger(WARNINGS_LOGGER).warning(
+        "%s: %s (%s:%d)", category.__name__, text, filename, lineno
+    )

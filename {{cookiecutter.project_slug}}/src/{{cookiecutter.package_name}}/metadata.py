@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .columns import KINDS
 from .config import QualityConfig
 from .errors import ArtifactError
 from .schema import (
-    CATEGORICAL,
     CLASSIFICATION,
-    NUMERIC,
     REGRESSION,
     FeatureSpec,
     Schema,
@@ -257,12 +256,18 @@ def _schema(fields: _Fields) -> Schema:
         features.append(
             FeatureSpec(
                 name=spec.string("name"),
-                kind=spec.choice("kind", (NUMERIC, CATEGORICAL)),
+                kind=spec.choice("kind", KINDS),
                 dtype=spec.string("dtype"),
                 nullable=spec.boolean("nullable"),
                 minimum=spec.optional_number("minimum"),
                 maximum=spec.optional_number("maximum"),
                 categories=spec.strings("categories") if "categories" in spec.raw else (),
+                date_format=spec.optional_string("date_format"),
+                invalid_as_missing=(
+                    spec.boolean("invalid_as_missing")
+                    if "invalid_as_missing" in spec.raw
+                    else False
+                ),
             )
         )
     target = fields.table("target")
@@ -292,7 +297,7 @@ def _settings(fields: _Fields) -> EvaluationSettings:
         quality=QualityConfig(
             minimum={k: v for k, v in quality.number_map("minimum").items() if v is not None},
             maximum={k: v for k, v in quality.number_map("maximum").items() if v is not None},
-            baseline_margin=quality.optional_number("baseline_margin") or 0.0,
+            baseline_margin=quality.optional_number("baseline_margin"),
         ),
     )
 

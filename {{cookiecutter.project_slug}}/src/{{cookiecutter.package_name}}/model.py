@@ -60,15 +60,21 @@ class TabularModel(BaseEstimator):
         """The learner used when none is given."""
         raise NotImplementedError
 
+    _target_type = "auto"
+    """How the preprocessor reads ``y`` for target-encoding wide categorical columns."""
+
     def _fit_pipeline(self, X: Any, y: Any) -> None:
         learner = clone(self.learner) if self.learner is not None else self.default_learner()
-        max_categories = learner.get_params().get("max_bins", DEFAULT_MAX_CATEGORIES)
+        learner_params = learner.get_params()
+        random_state = learner_params.get("random_state")
         preprocessor = TabularPreprocessor(
             numeric_features=self.numeric_features,
             categorical_features=self.categorical_features,
-            max_categories=max_categories,
+            max_categories=learner_params.get("max_bins", DEFAULT_MAX_CATEGORIES),
+            target_type=self._target_type,
+            random_state=random_state if isinstance(random_state, int) else None,
         )
-        encoded = preprocessor.fit_transform(X)
+        encoded = preprocessor.fit_transform(X, y)
         mask = preprocessor.categorical_mask_
         learner.set_params(categorical_features=mask if mask.any() else None)
         self.learner_ = learner.fit(encoded, y)
@@ -161,6 +167,8 @@ class TabularRegressor(RegressorMixin, TabularModel):
 
     Parameters and attributes are those of :class:`TabularModel`.
     """
+
+    _target_type = "continuous"
 
     @classmethod
     def default_learner(cls) -> BaseEstimator:

@@ -7,6 +7,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +48,7 @@ def predict_csv(
     chunksize: int = DEFAULT_CHUNKSIZE,
     on_progress: Callable[[int], None] | None = None,
     threads: int = 0,
+    sep: str | None = None,
 ) -> int:
     """Score a CSV file chunk by chunk, in constant memory, keeping the row order.
 
@@ -65,6 +67,11 @@ def predict_csv(
         Called with the number of input bytes consumed after each chunk.
     threads : int, default 0
         Native threads for the model; 0 chooses from the chunk size (see :mod:`.threads`).
+    sep : str, optional
+        The input's separator; detected from its header line by default.
+
+    Every chunk is read with the data contract's column kinds (its non-numeric columns as
+    text), so the predictions do not depend on ``chunksize``.
 
     Returns
     -------
@@ -94,17 +101,20 @@ def predict_csv(
             os.fdopen(descriptor, "w", newline="", encoding="utf-8") as out,
             limited_threads(thread_count(chunksize, threads)),
         ):
-            for chunk in iter_table_chunks(raw, source, chunksize):
-                if chunk.empty:
-                    continue
-                try:
-                    scored = predict_frame(artifact, chunk)
-                except DataError as exc:
-                    raise DataError(f"rows from {rows + 1}: {exc}", exc.problems) from None
-                scored.to_csv(out, header=rows == 0, index=False)
-                rows += len(chunk)
-                if on_progress is not None:
-                    on_progress(raw.tell())
+            text_columns = artifact.schema.text_columns()
+            chunks = iter_table_chunks(raw, source, chunksize, text_columns=text_columns, sep=sep)
+            with closing(chunks):  # a refused chunk stops reading: close the file reader
+                for chunk in chunks:
+                    if chunk.empty:
+                        continue
+                    try:
+                        scored = predict_frame(artifact, chunk)
+                    except DataError as exc:
+                        raise DataError(f"rows from {rows + 1}: {exc}", exc.problems) from None
+                    scored.to_csv(out, header=rows == 0, index=False)
+                    rows += len(chunk)
+                    if on_progress is not None:
+                        on_progress(raw.tell())
         if rows == 0:
             raise DataError(f"input file {source} has a header but no rows")
         os.replace(temporary, target)

@@ -1,4 +1,10 @@
-"""The quality gate: does a model's holdout performance justify shipping it?"""
+"""The quality gate: does a model's holdout performance justify shipping it?
+
+By default a model must beat the dummy baseline (the training class priors, or the training
+mean) on its task's primary metric by a margin; that metric sees every class, so a model
+that only ever predicts the majority class fails however high its accuracy. Absolute
+minimums and maximums apply only when the user's config sets them.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ def quality_gate(
     baseline: dict[str, Any],
     thresholds: QualityConfig,
     primary_metric: str,
+    default_margin: float = 0.0,
 ) -> GateResult:
     """Compare holdout metrics with the configured thresholds and the dummy baseline.
 
@@ -35,6 +42,8 @@ def quality_gate(
         Minimums, maximums and the margin the primary metric must beat the baseline by.
     primary_metric : str
         The task's primary metric (higher is better), compared with the baseline.
+    default_margin : float
+        The margin when ``thresholds.baseline_margin`` is not set (the task's default).
 
     Returns
     -------
@@ -65,10 +74,13 @@ def quality_gate(
     if model_value is None or baseline_value is None:
         record(False, f"{primary_metric}: missing for the model or the baseline")
     else:
-        required = baseline_value + thresholds.baseline_margin
+        configured = thresholds.baseline_margin
+        margin = default_margin if configured is None else configured
+        required = baseline_value + margin
         record(
             model_value >= required,
-            f"{primary_metric} = {model_value:.4f} vs baseline {baseline_value:.4f}, "
-            f"required >= {required:.4f} (margin {thresholds.baseline_margin:g})",
+            f"{primary_metric} = {model_value:.4f} vs dummy baseline {baseline_value:.4f}, "
+            f"required >= {required:.4f} "
+            f"(margin {margin:g}{', the default' if configured is None else ''})",
         )
     return GateResult(passed=not failures, checks=tuple(checks), failures=tuple(failures))

@@ -106,6 +106,8 @@ def model_card(
     ]
     for name, value in evaluation.metrics.items():
         lines.append(f"| {name} | {_format(value)} | {_format(evaluation.baseline.get(name))} |")
+    if evaluation.notes:
+        lines += ["", *(f"- Note: {note}." for note in evaluation.notes)]
     if evaluation.slices:
         lines += ["", "## Slices", ""]
         for column, groups in evaluation.slices.items():

@@ -2,22 +2,42 @@
 
 One :class:`Schema` validates training data, batch-prediction input and HTTP requests, so
 the model always sees features in the representation it was trained on: numeric columns
-as ``float64`` and categorical columns as ``object`` strings, missing values as ``NaN``.
+as ``float64``, booleans as ``1.0``/``0.0``, dates as their numeric parts (year, month,
+day, weekday) and categorical columns as ``object`` strings, missing values as ``NaN``.
+Column kinds are decided once, at training, by :func:`~.columns.guess_kind`.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .columns import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    NUMERIC,
+    TEXT,
+    Guess,
+    date_part_names,
+    date_parts,
+    guess_kind,
+    has_codes,
+    is_constant,
+    is_id_like,
+    to_boolean,
+    to_datetime,
+)
 from .errors import DataError
 
-NUMERIC = "numeric"
-CATEGORICAL = "categorical"
+logger = logging.getLogger(__name__)
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 _EXAMPLES_SHOWN = 3
@@ -31,16 +51,21 @@ class FeatureSpec:
     ----------
     name : str
         Column name.
-    kind : {"numeric", "categorical"}
-        How the feature is encoded.
+    kind : {"numeric", "categorical", "boolean", "datetime"}
+        What the column holds (see :mod:`.columns`).
     dtype : str
         The pandas dtype the training file produced, for documentation.
     nullable : bool
         Whether training data had missing values in this column.
     minimum, maximum : float or None
-        Range of a numeric feature in training data.
+        Range of a numeric feature in training data (of a date: POSIX seconds).
     categories : tuple of str
         Values of a categorical feature seen in training data.
+    date_format : str or None
+        The ``strftime`` format of a date feature.
+    invalid_as_missing : bool
+        Read cells that are not numbers (or dates) as missing instead of refusing them
+        (``data.coerce_to_missing``).
     """
 
     name: str
@@ -50,6 +75,20 @@ class FeatureSpec:
     minimum: float | None = None
     maximum: float | None = None
     categories: tuple[str, ...] = ()
+    date_format: str | None = None
+    invalid_as_missing: bool = False
+
+    @cached_property
+    def known_categories(self) -> frozenset[str]:
+        """``categories`` as a set, built once: skew counting looks every served value up."""
+        return frozenset(self.categories)
+
+    @property
+    def inputs(self) -> list[str]:
+        """The model input columns this feature becomes (a date: its parts)."""
+        if self.kind == DATETIME:
+            return date_part_names(self.name, self.date_format)
+        return [self.name]
 
 
 @dataclass(frozen=True)
@@ -83,8 +122,32 @@ class Schema:
         return [spec.name for spec in self.features]
 
     def columns_of_kind(self, kind: str) -> list[str]:
-        """Names of the features encoded as ``kind`` (numeric or categorical)."""
-        return [spec.name for spec in self.features if spec.kind == kind]
+        """Model input columns encoded as ``kind`` (numeric or categorical).
+
+        Booleans (as 0/1) and the parts of dates are numeric inputs: the model only ever
+        sees these two encodings.
+        """
+        encoded = {
+            spec.name: CATEGORICAL if spec.kind == CATEGORICAL else NUMERIC
+            for spec in self.features
+        }
+        return [
+            column
+            for spec in self.features
+            if encoded[spec.name] == kind
+            for column in spec.inputs
+        ]
+
+    def text_columns(self, *, target: bool = False) -> list[str]:
+        """Columns a reader keeps as text: every non-numeric feature (and class labels).
+
+        Keeping them as strings keeps codes such as ``007`` intact in every file, chunk and
+        request body, however the values of one chunk look (see :func:`~.data.read_table`).
+        """
+        columns = [spec.name for spec in self.features if spec.kind != NUMERIC]
+        if target and self.task == CLASSIFICATION:
+            columns.append(self.target.name)
+        return columns
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dictionary (see :meth:`from_dict`)."""
@@ -116,6 +179,11 @@ class Schema:
             if spec.kind == NUMERIC:
                 low, high = spec.minimum, spec.maximum
                 row[spec.name] = (low + high) / 2 if low is not None and high is not None else 0.0
+            elif spec.kind == BOOLEAN:
+                row[spec.name] = True
+            elif spec.kind == DATETIME:
+                moment = pd.Timestamp(spec.minimum or 0, unit="s")
+                row[spec.name] = moment.strftime(spec.date_format or "%Y-%m-%d")
             else:
                 row[spec.name] = spec.categories[0] if spec.categories else None
         return row
@@ -138,7 +206,8 @@ class Schema:
         Returns
         -------
         pandas.DataFrame
-            Exactly the feature columns, in training order.
+            Exactly the model's input columns, in training order (a date feature as its
+            parts, see :attr:`FeatureSpec.inputs`).
 
         Raises
         ------
@@ -153,15 +222,14 @@ class Schema:
             for name in frame.columns:
                 if name not in self.feature_names:
                     problems[str(name)] = "unknown feature"
-        columns = {}
+        columns: dict[str, pd.Series] = {}
         for spec in self.features:
             if spec.name in missing:
                 continue
-            coerce = _coerce_numeric if spec.kind == NUMERIC else _coerce_categorical
-            column, problem = coerce(frame[spec.name], strict_types)
+            converted, problem = _convert(spec, frame[spec.name], strict_types)
             if problem:
                 problems[spec.name] = problem
-            columns[spec.name] = column
+            columns.update(converted)
         if problems:
             raise DataError(_summarise(problems), problems)
         return pd.DataFrame(columns, index=frame.index)
@@ -169,13 +237,27 @@ class Schema:
     def split_training(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         """Validate training rows and return features and target.
 
-        Rows whose target is missing are dropped: they carry no label to learn from.
+        Rows whose target is missing are dropped, with a warning counting them: they carry
+        no label to learn from. Labels are read like the training labels: text when any
+        class is text (so ``'001'`` stays ``'001'``).
         """
         if self.target.name not in frame.columns:
             raise DataError(f"target column {self.target.name!r} is missing")
         labelled = frame[frame[self.target.name].notna()]
+        dropped = len(frame) - len(labelled)
+        if dropped:
+            logger.warning(
+                "dropped %d of %d rows whose target %r is missing",
+                dropped,
+                len(frame),
+                self.target.name,
+                extra={"dropped_rows": dropped},
+            )
         features = self.validate_features(labelled)
-        return features, coerce_target(labelled[self.target.name], self.task)
+        labels = labelled[self.target.name]
+        if any(isinstance(label, str) for label in self.target.classes):
+            return features, as_category_strings(labels)
+        return features, coerce_target(labels, self.task)
 
     def skew(self, features: pd.DataFrame) -> dict[str, dict[str, int]]:
         """Count values unlike anything training saw, per feature.
@@ -194,7 +276,7 @@ class Schema:
         # Plain NumPy: this runs on every request, where pandas' per-call overhead dominates.
         report: dict[str, dict[str, int]] = {}
         for spec in self.features:
-            values = features[spec.name].to_numpy()
+            values = features[spec.inputs[0]].to_numpy()
             missing = pd.isna(values)
             counts = {}
             if not spec.nullable and missing.any():
@@ -206,7 +288,7 @@ class Schema:
                 if outside:
                     counts["out_of_range"] = outside
             elif spec.kind == CATEGORICAL:
-                known = set(spec.categories)
+                known = spec.known_categories
                 unseen = sum(value not in known for value in present)
                 if unseen:
                     counts["unseen_category"] = unseen
@@ -225,8 +307,14 @@ def infer_schema(
     ignore_columns: Iterable[str] = (),
     forbidden_features: Iterable[str] = (),
     min_rows: int = 20,
+    coerce_to_missing: Iterable[str] = (),
+    drop_text_columns: bool = False,
 ) -> Schema:
     """Infer the data contract from training data, checking that it can be trained on.
+
+    Without feature lists, each column's kind is guessed from its values
+    (:func:`~.columns.guess_kind`); constant and id-like columns are left out with a
+    warning naming them, and free text is refused by name.
 
     Parameters
     ----------
@@ -237,8 +325,8 @@ def infer_schema(
     task : {"classification", "regression"}
         How to read the target: labels, or numbers.
     numeric_features, categorical_features : sequence of str, optional
-        Explicit feature lists; columns not listed in either are inferred from their dtype
-        only when both lists are omitted.
+        Explicit feature lists, used as given (a categorical column of true/false values
+        is read as boolean); columns are inferred only when both lists are omitted.
     ignore_columns : iterable of str
         Columns that are never features (identifiers, timestamps).
     forbidden_features : iterable of str
@@ -246,6 +334,11 @@ def infer_schema(
         the features is an error, never silently dropped.
     min_rows : int
         Fewest labelled rows accepted.
+    coerce_to_missing : iterable of str
+        Numeric or date columns whose invalid cells (``#REF!``, ``n/a?``) are read as
+        missing, with a warning, instead of being an error naming the column and cells.
+    drop_text_columns : bool
+        Leave free-text columns out with a warning instead of refusing them.
 
     Raises
     ------
@@ -267,56 +360,158 @@ def infer_schema(
             f"training data has {len(labelled)} labelled rows; at least {min_rows} are required"
         )
     ignored = set(ignore_columns) | {target}
-    numeric, categorical = _resolve_feature_kinds(
-        labelled, ignored, numeric_features, categorical_features
+    listed = numeric_features is not None or categorical_features is not None
+    candidates = (
+        [*(numeric_features or ()), *(categorical_features or ())]
+        if listed
+        else [name for name in labelled.columns if name not in ignored]
     )
-    forbidden = sorted(set(forbidden_features) & (set(numeric) | set(categorical)))
+    forbidden = sorted(set(forbidden_features) & set(candidates))
     if forbidden:
         raise DataError(
             f"forbidden feature(s) present: {', '.join(forbidden)}; "
             "remove them from the data or list the features explicitly",
             {name: "forbidden feature" for name in forbidden},
         )
-    if not numeric and not categorical:
+    kinds = _resolve_feature_kinds(
+        labelled, ignored, numeric_features, categorical_features, drop_text_columns
+    )
+    if not kinds:
         raise DataError("no feature columns left after removing the target and ignored columns")
-
+    coerce = set(coerce_to_missing)
     specs = []
     problems: dict[str, str] = {}
-    for name in labelled.columns:
-        if name not in numeric and name not in categorical:
-            continue
-        column = labelled[name]
-        if name in numeric:
-            values, problem = _coerce_numeric(column, strict_types=False)
-            if problem:
-                problems[name] = problem
-                continue
-            finite = values.dropna()
-            specs.append(
-                FeatureSpec(
-                    name=name,
-                    kind=NUMERIC,
-                    dtype=str(column.dtype),
-                    nullable=bool(values.isna().any()),
-                    minimum=float(finite.min()) if len(finite) else None,
-                    maximum=float(finite.max()) if len(finite) else None,
-                )
-            )
-        else:
-            values, _ = _coerce_categorical(column, strict_types=False)
-            specs.append(
-                FeatureSpec(
-                    name=name,
-                    kind=CATEGORICAL,
-                    dtype=str(column.dtype),
-                    nullable=bool(values.isna().any()),
-                    categories=tuple(sorted(values.dropna().unique())),
-                )
-            )
+    for name, guess in kinds.items():
+        spec, problem = _feature_spec(name, labelled[name], guess, name in coerce)
+        if problem:
+            problems[name] = problem
+        elif spec is not None:
+            specs.append(spec)
+    unknown = sorted(coerce - {spec.name for spec in specs if spec.kind in (NUMERIC, DATETIME)})
+    if unknown and not problems:
+        raise DataError(
+            f"data.coerce_to_missing names column(s) that are not numeric or date features: "
+            f"{', '.join(unknown)}"
+        )
     if problems:
         raise DataError(_summarise(problems), problems)
     return Schema(
         features=tuple(specs), target=_target_spec(target, labelled[target], task), task=task
+    )
+
+
+def _feature_spec(
+    name: str, column: pd.Series, guess: Guess, coerce: bool
+) -> tuple[FeatureSpec | None, str | None]:
+    """The spec of one training column of a known kind, or the problem with its values."""
+    dtype = str(column.dtype)
+    hint = f"; fix the cells, or list {name!r} in data.coerce_to_missing to read them as missing"
+    if guess.kind == NUMERIC:
+        if coerce:
+            column = _blank_invalid_numbers(column, warn=True)
+        values, problem = _coerce_numeric(column, strict_types=False)
+        if problem:
+            return None, problem + (
+                hint if problem.startswith("expected numbers, got non") else ""
+            )
+        finite = values.dropna()
+        return (
+            FeatureSpec(
+                name=name,
+                kind=NUMERIC,
+                dtype=dtype,
+                nullable=bool(values.isna().any()),
+                minimum=float(finite.min()) if len(finite) else None,
+                maximum=float(finite.max()) if len(finite) else None,
+                invalid_as_missing=coerce,
+            ),
+            None,
+        )
+    if guess.kind == BOOLEAN:
+        values, invalid = to_boolean(column, strict=False)
+        if len(invalid):
+            return None, f"expected true or false, got {_examples(invalid)}"
+        return FeatureSpec(name, BOOLEAN, dtype, nullable=bool(values.isna().any())), None
+    if guess.kind == DATETIME:
+        dates, invalid = to_datetime(column, guess.date_format)
+        if len(invalid) and not coerce:
+            return None, f"expected dates ({guess.date_format}), got {_examples(invalid)}" + hint
+        if len(invalid):
+            _warn_blanked(name, invalid)
+        present = dates.dropna()
+        return (
+            FeatureSpec(
+                name=name,
+                kind=DATETIME,
+                dtype=dtype,
+                nullable=bool(dates.isna().any()),
+                minimum=float(present.min().timestamp()) if len(present) else None,
+                maximum=float(present.max().timestamp()) if len(present) else None,
+                date_format=guess.date_format,
+                invalid_as_missing=coerce,
+            ),
+            None,
+        )
+    values, _ = _coerce_categorical(column, strict_types=False)
+    return (
+        FeatureSpec(
+            name=name,
+            kind=CATEGORICAL,
+            dtype=dtype,
+            nullable=bool(values.isna().any()),
+            categories=tuple(sorted(values.dropna().unique())),
+        ),
+        None,
+    )
+
+
+def _convert(
+    spec: FeatureSpec, column: pd.Series, strict_types: bool
+) -> tuple[dict[str, pd.Series], str | None]:
+    """One input column in the trained representation: model input columns, or a problem."""
+    if spec.kind == NUMERIC:
+        if spec.invalid_as_missing and not strict_types:
+            column = _blank_invalid_numbers(column, warn=False)
+        values, problem = _coerce_numeric(column, strict_types)
+        return {spec.name: values}, problem
+    if spec.kind == BOOLEAN:
+        values, invalid = to_boolean(column, strict_types)
+        return {spec.name: values}, (
+            f"expected true or false, got {_examples(invalid)}" if len(invalid) else None
+        )
+    if spec.kind == DATETIME:
+        dates, invalid = to_datetime(column, spec.date_format)
+        problem = None
+        if strict_types and column.map(lambda v: not isinstance(v, str), na_action="ignore").any():
+            problem = f"expected date strings ({spec.date_format}), got {_examples(invalid)}"
+        elif len(invalid) and not spec.invalid_as_missing:
+            problem = f"expected dates ({spec.date_format}), got {_examples(invalid)}"
+        return date_parts(spec.name, dates, spec.date_format), problem
+    values, problem = _coerce_categorical(column, strict_types)
+    return {spec.name: values}, problem
+
+
+def _blank_invalid_numbers(column: pd.Series, *, warn: bool) -> pd.Series:
+    """Cells of a numeric column that are not numbers, as missing values."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return column
+    try:
+        numbers = pd.to_numeric(column, errors="coerce")
+    except OverflowError:  # a huge integer: left for _coerce_numeric to refuse
+        return column
+    invalid = column[numbers.isna() & column.notna()]
+    if warn and len(invalid):
+        _warn_blanked(str(column.name), invalid)
+    return column.where(numbers.notna(), np.nan)
+
+
+def _warn_blanked(name: str, invalid: pd.Series) -> None:
+    logger.warning(
+        "column %r: read %d invalid cell(s) as missing (data.coerce_to_missing): %s",
+        name,
+        len(invalid),
+        _examples(invalid),
+        extra={"column": name, "invalid_cells": len(invalid)},
     )
 
 
@@ -325,9 +520,11 @@ def _resolve_feature_kinds(
     ignored: set[str],
     numeric: Sequence[str] | None,
     categorical: Sequence[str] | None,
-) -> tuple[list[str], list[str]]:
+    drop_text_columns: bool,
+) -> dict[str, Guess]:
     if numeric is None and categorical is None:
-        return infer_column_kinds(frame, [name for name in frame.columns if name not in ignored])
+        columns = [name for name in frame.columns if name not in ignored]
+        return _infer_kinds(frame, columns, drop_text_columns)
     numeric_list, categorical_list = list(numeric or ()), list(categorical or ())
     listed = numeric_list + categorical_list
     absent = [name for name in listed if name not in frame.columns]
@@ -339,13 +536,64 @@ def _resolve_feature_kinds(
     both = sorted(set(numeric_list) & set(categorical_list))
     if both:
         raise DataError(f"column(s) listed as both numeric and categorical: {', '.join(both)}")
-    return numeric_list, categorical_list
+    kinds = {}
+    for name in frame.columns:
+        if name in numeric_list:
+            kinds[name] = Guess(NUMERIC)
+        elif name in categorical_list:
+            boolean = guess_kind(frame[name]).kind == BOOLEAN
+            kinds[name] = Guess(BOOLEAN if boolean else CATEGORICAL)
+    return kinds
+
+
+def _infer_kinds(frame: pd.DataFrame, columns: list[Any], drop_text: bool) -> dict[str, Guess]:
+    """Guess each column's kind; leave out constant and id-like columns, refuse free text."""
+    kinds: dict[str, Guess] = {}
+    left_out: dict[str, list[str]] = {"constant": [], "id-like": [], "text": []}
+    for name in columns:
+        column = frame[name]
+        guess = guess_kind(column)
+        if is_constant(column):
+            left_out["constant"].append(str(name))
+        elif guess.kind == TEXT:
+            left_out["text"].append(str(name))
+        elif is_id_like(column, guess.kind):
+            left_out["id-like"].append(str(name))
+        else:
+            kinds[name] = guess
+    for reason, why in (
+        ("constant", "one value on every row"),
+        ("id-like", "a different value on every row"),
+    ):
+        if left_out[reason]:
+            logger.warning(
+                "left out %s column(s) %s (%s); list them in data.numeric_features or "
+                "data.categorical_features to use them, or in data.ignore_columns",
+                reason,
+                ", ".join(left_out[reason]),
+                why,
+                extra={"columns": left_out[reason]},
+            )
+    text = left_out["text"]
+    if text and not drop_text:
+        raise DataError(
+            f"column(s) {', '.join(text)} hold free text (mostly distinct, several words "
+            "each), not categories; add them to data.ignore_columns, set "
+            "data.drop_text_columns = true, or list them in data.categorical_features "
+            "to encode them anyway",
+            {name: "free text" for name in text},
+        )
+    if text:
+        logger.warning("left out free-text column(s) %s (data.drop_text_columns)", ", ".join(text))
+    return kinds
 
 
 def infer_column_kinds(frame: pd.DataFrame, columns: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     """Split ``columns`` by dtype: numbers are numeric, everything else (booleans too) categorical.
 
-    The one place column kinds are guessed; configure the feature lists to override it.
+    The estimator's split of an already typed frame (used when it is given no feature
+    lists); the data contract decides the kinds of raw tables with
+    :func:`~.columns.guess_kind`, and passes them to the estimator as lists.
     """
     numeric: list[Any] = []
     categorical: list[Any] = []
@@ -365,12 +613,36 @@ def _target_spec(name: str, labels: pd.Series, task: str) -> TargetSpec:
                 f"target column {name!r} has a single class ({_plain(counts.index[0])!r}); "
                 "classification needs at least two"
             )
+        if _looks_continuous(values, counts):
+            raise DataError(
+                f"target column {name!r} holds continuous numbers ({len(counts)} distinct "
+                f"values, e.g. {_examples(values.drop_duplicates())}), not class labels; "
+                'train a regression model instead: --task regression (model.task = "regression")'
+            )
         return TargetSpec(
             name=name,
             classes=tuple(_plain(label) for label in counts.index),
             class_counts=tuple(int(count) for count in counts),
         )
     return TargetSpec(name=name, mean=float(values.mean()))
+
+
+_MAX_NUMERIC_CLASSES = 20
+
+
+def _looks_continuous(values: pd.Series, counts: pd.Series) -> bool:
+    """Whether numeric "class labels" are really measurements.
+
+    More than :data:`_MAX_NUMERIC_CLASSES` distinct numbers are continuous when some are
+    not whole numbers, or when most of them occur only once (prices, durations). Text
+    labels, and a few numeric codes, are always classes.
+    """
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    if len(counts) <= _MAX_NUMERIC_CLASSES:
+        return False
+    fractional = bool((values % 1 != 0).any())
+    return fractional or int((counts == 1).sum()) > len(counts) / 2
 
 
 def coerce_target(labels: pd.Series, task: str) -> pd.Series:
@@ -390,6 +662,11 @@ def coerce_target(labels: pd.Series, task: str) -> pd.Series:
                 f"target column {labels.name!r} must be numeric for regression; got {examples}"
             )
         return values.astype("float64")
+    text = labels.dropna()
+    if labels.dtype == object and text.map(lambda label: isinstance(label, str)).all():
+        # Labels read as text: numbers become numbers unless written like codes ('001').
+        if pd.to_numeric(text, errors="coerce").notna().all() and not has_codes(text):
+            labels = pd.to_numeric(labels)
     if pd.api.types.is_float_dtype(labels) and (labels.dropna() % 1 == 0).all():
         return labels.astype("int64")
     if pd.api.types.is_numeric_dtype(labels):
@@ -408,7 +685,10 @@ def _coerce_numeric(column: pd.Series, strict_types: bool) -> tuple[pd.Series, s
             wrong = objects[~objects.map(_is_number)]
             if len(wrong):
                 return column, f"expected numbers, got {_examples(wrong)}"
-        values = pd.to_numeric(column, errors="coerce").astype("float64")
+        try:
+            values = pd.to_numeric(column, errors="coerce").astype("float64")
+        except OverflowError:  # an integer beyond float range: infinite, refused below
+            values = pd.to_numeric(column.map(_float_or_value), errors="coerce").astype("float64")
         bad = values.isna() & column.notna()
         if bad.any():
             return column, f"expected numbers, got non-numeric values {_examples(column[bad])}"
@@ -440,6 +720,16 @@ def as_category_strings(column: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(column) and ((values % 1 == 0) & (values.abs() <= 2**53)).all():
         column = column.astype("Int64")
     return column.astype(str).astype(object).where(present, np.nan)
+
+
+def _float_or_value(value: Any) -> Any:
+    """A Python integer as a float (signed infinity beyond float range); anything else as is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    return value
 
 
 def _is_number(value: Any) -> bool:

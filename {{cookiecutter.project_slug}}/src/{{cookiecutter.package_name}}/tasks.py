@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import (
-    accuracy_score,
+    average_precision_score,
     f1_score,
     log_loss,
     mean_absolute_error,
@@ -93,6 +93,11 @@ class Task:
         ``metrics(y_true, predictions)`` -> ``{name: value or None}``.
     primary_metric : str
         The metric the quality gate compares with the dummy baseline (higher is better).
+        It must see every class (classification) or be scale-free (regression), so that
+        a model that merely repeats the majority class or the mean never passes.
+    baseline_margin : float
+        How far the primary metric must beat the dummy baseline by default (the config's
+        ``quality.baseline_margin`` replaces it).
     plots : tuple of plots.Plot
         Figures of the evaluation report.
     """
@@ -103,6 +108,7 @@ class Task:
     estimator: type[TabularModel]
     metrics: Callable[[Any, Predictions], Metrics]
     primary_metric: str
+    baseline_margin: float
     plots: tuple[plots.Plot, ...]
 
     @property
@@ -164,32 +170,72 @@ class Task:
 
 
 def classification_metrics(y_true: Any, predictions: Predictions) -> Metrics:
-    """Accuracy, F1, ROC-AUC and log loss; a metric that is undefined here is ``None``.
+    """Accuracy, balanced accuracy, F1, average precision, ROC-AUC and log loss.
 
-    Binary problems score F1 and ROC-AUC for the second class; problems with more classes
-    use macro-F1 and one-vs-rest ROC-AUC.
+    Binary problems score F1, average precision and ROC-AUC for the second class; problems
+    with more classes use their macro averages over the classes the data holds. A metric
+    that is undefined here (ROC-AUC with a single class in the data) is ``None``.
+
+    Rows whose label the model never saw in training are errors for accuracy and F1 (the
+    model cannot predict them) and are left out of balanced accuracy (a mean of per-class
+    recalls over the model's classes) and of the probability metrics, which are defined
+    only for the model's classes. :func:`label_coverage` counts them.
     """
     if predictions.probabilities is None or predictions.classes is None:
         raise ValueError("classification metrics need class probabilities")
-    classes = list(predictions.classes)
+    classes = pd.Index(predictions.classes)
     binary = len(classes) == 2
-    labels, probabilities = predictions.labels, predictions.probabilities
+    # Work on class positions: -1 marks a label the model does not know.
+    truth = classes.get_indexer(pd.Series(np.asarray(y_true)))
+    labels = classes.get_indexer(pd.Series(np.asarray(predictions.labels)))
+    known = truth >= 0
+    present = [code for code in range(len(classes)) if (truth == code).any()]
+    if binary:
+        f1 = f1_score(truth == 1, labels == 1, zero_division=0.0)
+    else:
+        scored = [
+            code for code in range(len(classes)) if code in present or (labels == code).any()
+        ]
+        f1 = f1_score(truth, labels, labels=scored, average="macro", zero_division=0.0)
+    recalls = [float(np.mean(labels[truth == code] == code)) for code in present]
     metrics: Metrics = {
-        "accuracy": float(accuracy_score(y_true, labels)),
-        "f1": float(
-            f1_score(y_true, labels, pos_label=classes[-1], average="binary")
-            if binary
-            else f1_score(y_true, labels, average="macro")
-        ),
-        "log_loss": float(log_loss(y_true, probabilities, labels=classes)),
+        "accuracy": float(np.mean(truth == labels)),
+        "balanced_accuracy": float(np.mean(recalls)) if recalls else None,
+        "f1": float(f1),
+        "average_precision": None,
         "roc_auc": None,
+        "log_loss": None,
     }
-    if len(np.unique(y_true)) == len(classes):
-        scores = probabilities[:, 1] if binary else probabilities
+    if known.any():
+        probabilities = predictions.probabilities[known]
+        metrics["log_loss"] = float(
+            log_loss(truth[known], probabilities, labels=list(range(len(classes))))
+        )
+    if len(present) >= 2:
+        ranked = [1] if binary else present
+        pairs = [(truth[known] == code, probabilities[:, code]) for code in ranked]
+        metrics["average_precision"] = float(
+            np.mean([average_precision_score(is_class, score) for is_class, score in pairs])
+        )
         metrics["roc_auc"] = float(
-            roc_auc_score(y_true, scores, multi_class="ovr", labels=None if binary else classes)
+            np.mean([roc_auc_score(is_class, score) for is_class, score in pairs])
         )
     return metrics
+
+
+def label_coverage(y_true: Any, classes: Any) -> tuple[int, tuple[Any, ...]]:
+    """Rows whose label is not a class of the model, and the model's classes with no row.
+
+    Returns
+    -------
+    (int, tuple)
+        The number of rows with an unseen label, and the model's classes absent from
+        ``y_true``.
+    """
+    positions = pd.Index(list(classes)).get_indexer(pd.Series(np.asarray(y_true)))
+    seen = set(positions.tolist())
+    unseen = int(np.count_nonzero(positions < 0))
+    return unseen, tuple(label for code, label in enumerate(classes) if code not in seen)
 
 
 def regression_metrics(y_true: Any, predictions: Predictions) -> Metrics:
@@ -208,7 +254,8 @@ BINARY = Task(
     description="Binary classification",
     estimator=TabularClassifier,
     metrics=classification_metrics,
-    primary_metric="roc_auc",
+    primary_metric="balanced_accuracy",
+    baseline_margin=0.05,
     plots=(plots.CONFUSION_MATRIX, plots.ROC_CURVE),
 )
 MULTICLASS = Task(
@@ -217,7 +264,8 @@ MULTICLASS = Task(
     description="Multiclass classification",
     estimator=TabularClassifier,
     metrics=classification_metrics,
-    primary_metric="roc_auc",
+    primary_metric="balanced_accuracy",
+    baseline_margin=0.05,
     plots=(plots.CONFUSION_MATRIX,),
 )
 REGRESSION_TASK = Task(
@@ -227,6 +275,7 @@ REGRESSION_TASK = Task(
     estimator=TabularRegressor,
     metrics=regression_metrics,
     primary_metric="r2",
+    baseline_margin=0.05,
     plots=(plots.PREDICTED_VS_ACTUAL, plots.RESIDUALS),
 )
 TASKS = {task.name: task for task in (BINARY, MULTICLASS, REGRESSION_TASK)}

@@ -6,7 +6,7 @@ Entry points (the CLI, and any service) are thin shells over these; nothing here
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +33,17 @@ class EvaluationRun:
     gate: GateResult
 
 
-def train_and_save(config: Config, models_dir: str | Path) -> Path:
-    """Train, score the configured holdout (if any) and save a new artifact.
+HOLDOUT_FILE = "holdout.csv"
+"""The holdout split off the training data, saved inside the artifact when none is configured."""
 
-    The artifact records the holdout path, slice columns and quality thresholds so that
-    ``evaluate`` and ``validate`` need nothing but the artifact.
+
+def train_and_save(config: Config, models_dir: str | Path) -> Path:
+    """Train, score the holdout and save a new artifact.
+
+    The holdout is the config's ``data.holdout`` file or, when there is none, the rows
+    training split off (see :func:`~.train.train`), saved in the artifact as
+    :data:`HOLDOUT_FILE`. The artifact records the holdout, slice columns and quality
+    thresholds so that ``evaluate`` and ``validate`` need nothing but the artifact.
 
     Returns
     -------
@@ -45,9 +51,22 @@ def train_and_save(config: Config, models_dir: str | Path) -> Path:
         The new artifact directory.
     """
     trained = train(config)
-    metrics = None
+    holdout: pd.DataFrame | None = trained.holdout
+    holdout_path: str | None = None
+    extra_files: dict[str, Callable[[Path], object]] = {}
     if config.data.holdout is not None:
-        holdout = read_table(config.data.holdout)
+        holdout = read_table(
+            config.data.holdout,
+            text_columns=trained.schema.text_columns(target=True),
+            sep=config.data.sep,
+        )
+        holdout_path = str(config.data.holdout)
+    elif holdout is not None:
+        split = holdout
+        holdout_path = HOLDOUT_FILE  # relative: resolved against the artifact directory
+        extra_files[HOLDOUT_FILE] = lambda path: split.to_csv(path, index=False)
+    metrics = None
+    if holdout is not None:
         evaluation = evaluate(
             trained.model,
             trained.schema,
@@ -57,7 +76,7 @@ def train_and_save(config: Config, models_dir: str | Path) -> Path:
         )
         metrics = RecordedMetrics(holdout=evaluation.metrics, baseline=evaluation.baseline)
     settings = EvaluationSettings(
-        holdout=str(config.data.holdout) if config.data.holdout else None,
+        holdout=holdout_path,
         slice_columns=tuple(config.data.slice_columns),
         quality=config.quality,
     )
@@ -71,6 +90,7 @@ def train_and_save(config: Config, models_dir: str | Path) -> Path:
         ),
         metrics=metrics,
         settings=settings,
+        extra_files=extra_files,
     )
 
 
@@ -79,6 +99,7 @@ def evaluate_artifact(
     data_path: str | Path | None = None,
     output_dir: str | Path | None = None,
     thresholds: QualityConfig | None = None,
+    sep: str | None = None,
 ) -> EvaluationRun:
     """Evaluate an artifact on labelled data and apply the quality gate.
 
@@ -92,12 +113,15 @@ def evaluate_artifact(
         Write ``metrics.json``, plots and the model card here; nothing is written when omitted.
     thresholds : QualityConfig, optional
         Gate thresholds; those recorded at training time by default.
+    sep : str, optional
+        The data's CSV separator; detected from its header line by default.
     """
     settings = artifact.metadata.settings
-    source = data_path or settings.holdout
-    if not source:
+    if data_path is None and not settings.holdout:
         raise DataError("no evaluation data: pass a labelled CSV (the model has no holdout)")
-    frame = read_table(source)
+    # A relative recorded holdout is a file inside the artifact; an absolute one stays put.
+    source = Path(data_path) if data_path is not None else artifact.path / str(settings.holdout)
+    frame = read_table(source, text_columns=artifact.schema.text_columns(target=True), sep=sep)
     evaluation = evaluate(
         artifact.model,
         artifact.schema,
@@ -111,6 +135,7 @@ def evaluate_artifact(
         evaluation.baseline,
         thresholds or settings.quality,
         artifact.task.primary_metric,
+        artifact.task.baseline_margin,
     )
     if output_dir is not None:
         write_report(

@@ -4,8 +4,9 @@ Each view declares its own operation with :func:`operation`, next to its route; 
 document's ``paths`` are read from the app's URL map, so a route cannot exist without
 being described, nor be described without existing. The component schemas come from the
 artifact, so the document always describes the model actually being served. Every feature
-accepts ``null`` (a missing value); values outside what training saw are accepted too,
-and counted as skew in ``/metrics``.
+accepts ``null`` (a missing value; the non-standard JSON ``NaN`` that pandas and MLflow
+send means the same); values outside what training saw are accepted too, and counted as
+skew in ``/metrics``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _ERRORS = {
     "503": ("ModelUnavailable", "No model is loaded; `GET /ready` says why."),
 }
 _UNDOCUMENTED_METHODS = frozenset({"HEAD", "OPTIONS"})
+CATEGORIES_LISTED = 20
+"""Most training levels a categorical feature's description names; the rest are counted."""
 
 View = TypeVar("View", bound=Callable[..., Any])
 SchemaRef: TypeAlias = "str | dict[str, Any]"
@@ -269,7 +272,8 @@ def _instance(schema: Schema | None) -> dict[str, Any]:
     return {
         **_object(
             {spec.name: _feature(spec) for spec in schema.features},
-            description="One row: a value for every feature; null for a missing value.",
+            description="One row: a value for every feature, and no other field; null (or "
+            "NaN, as pandas and MLflow write it) for a missing value.",
         ),
         "example": schema.example_row(),
     }
@@ -295,9 +299,18 @@ def _feature(spec: FeatureSpec) -> dict[str, Any]:
     return {
         "type": "string",
         "nullable": True,
-        "description": f"Categorical; training saw {', '.join(spec.categories) or 'no values'} "
+        "description": f"Categorical; training saw {_levels(spec.categories)} "
         f"and {seen} missing values.",
     }
+
+
+def _levels(categories: tuple[str, ...]) -> str:
+    """The first :data:`CATEGORIES_LISTED` levels, then how many more (the artifact has all)."""
+    if not categories:
+        return "no values"
+    listed = ", ".join(categories[:CATEGORIES_LISTED])
+    more = len(categories) - CATEGORIES_LISTED
+    return f"{listed} and {more:,} more" if more > 0 else listed
 
 
 def _range(spec: FeatureSpec) -> str:

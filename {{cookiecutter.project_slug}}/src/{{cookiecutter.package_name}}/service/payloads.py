@@ -1,11 +1,16 @@
 """Request bodies to validated features: ``/predict`` JSON and the MLflow scoring formats.
 
 Every JSON shape is turned into columns of plain values, checked for what pandas would
-hide (non-finite numbers, rows without a key), then validated strictly against the model's
-schema with :meth:`~.Schema.validate_features`: JSON is
-typed, so a string where a number belongs is an error. CSV is untyped text and is validated
-leniently, exactly like batch prediction. Anything wrong raises
-:class:`~.errors.ApiError` naming the offending fields.
+hide (infinite numbers, rows without a key), then validated strictly against the model's
+schema with :meth:`~.Schema.validate_features`: JSON is typed, so a string where a number
+belongs is an error, and a field that is not a feature is refused. ``null`` and the
+non-standard ``NaN`` literal both mean a missing value (MLflow's client and pandas send
+``NaN``); ``Infinity`` and integers beyond float range are refused.
+
+CSV is untyped text and is validated exactly like a file given to batch prediction
+(:func:`~.scoring.score_rows`): values are parsed leniently and columns that are not
+features (ids, the target) are ignored, so any file ``predict`` accepts is accepted here.
+Anything wrong raises :class:`~.errors.ApiError` naming the offending fields.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +32,7 @@ from .errors import ApiError
 JSON = "application/json"
 CSV = "text/csv"
 INVOCATION_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-NON_FINITE = "non-finite number (NaN or Infinity) is not allowed; send null for a missing value"
+NON_FINITE = "infinite number is not allowed; send null (or NaN) for a missing value"
 _PROBLEMS_IN_MESSAGE = 5
 
 
@@ -93,7 +99,8 @@ def parse_invocation(body: bytes, mimetype: str, schema: Schema, max_rows: int) 
     Parameters, return value and errors are those of :func:`parse_predict`.
     """
     if mimetype == CSV:
-        return _validate_frame(_infinite_if_huge(read_csv(body, max_rows)), schema, strict=False)
+        frame = read_csv(body, max_rows, text_columns=schema.text_columns())
+        return _validate_frame(frame, schema, strict=False, allow_extra=True)
     if not is_json(mimetype):
         raise _unsupported(mimetype, [JSON, CSV])
     document = load_json(body)
@@ -117,8 +124,9 @@ def load_json(body: bytes) -> Any:
     """Parse a JSON body, keeping ``NaN``, ``Infinity`` and out-of-range numbers detectable.
 
     Python's parser accepts the non-standard ``NaN`` and ``Infinity`` literals; they are
-    parsed as floats (and integers too large for a float as infinity) so that
-    validation can reject them by name instead of pandas silently treating ``NaN`` as missing.
+    parsed as floats (and integers too large for a float as infinity). Validation then
+    treats ``NaN`` as a missing value, like ``null``, and refuses infinities by name
+    instead of letting pandas carry them to the model.
 
     Raises
     ------
@@ -140,8 +148,10 @@ def load_json(body: bytes) -> Any:
         ) from None
 
 
-def read_csv(body: bytes, max_rows: int) -> pd.DataFrame:
+def read_csv(body: bytes, max_rows: int, text_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Parse a CSV body with a header row, reading at most one row more than allowed.
+
+    ``text_columns`` (the schema's non-numeric features) stay text, as in batch prediction.
 
     Raises
     ------
@@ -149,7 +159,7 @@ def read_csv(body: bytes, max_rows: int) -> pd.DataFrame:
         400 when the body is not CSV, 413 or 422 when it has too many or no rows.
     """
     try:
-        frame = parse_csv(body, max_rows=max_rows + 1)
+        frame = parse_csv(body, max_rows=max_rows + 1, text_columns=text_columns)
     except DataError as exc:
         raise ApiError(400, "invalid_csv", f"{exc} (send CSV with a header row)") from None
     _check_rows(len(frame), max_rows)
@@ -167,17 +177,6 @@ def _in_float_range(value: int) -> int | float:
     except OverflowError:
         return math.inf if value > 0 else -math.inf
     return value
-
-
-def _infinite_if_huge(frame: pd.DataFrame) -> pd.DataFrame:
-    """Replace integers beyond float range (CSV keeps them as Python ints) with infinity."""
-    for name in frame.columns[frame.dtypes == object]:
-        frame[name] = frame[name].map(lambda v: _in_float_range(v) if _is_int(v) else v)
-    return frame
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _invocation_format(document: Any) -> str:
@@ -298,25 +297,31 @@ def _check_rows(rows: int, max_rows: int) -> None:
 
 
 def _validate(batch: _Batch, schema: Schema) -> pd.DataFrame:
-    """Reject non-finite numbers, build the frame and validate it against the schema."""
+    """Read ``NaN`` as missing, reject infinities, build the frame and validate it strictly."""
     problems = dict(batch.problems)
     columns = {}
     for name, values in batch.columns.items():
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
-            problems[name] = NON_FINITE
+            if any(isinstance(v, float) and math.isinf(v) for v in values):
+                problems[name] = NON_FINITE
             values = [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
         columns[name] = values
     frame = pd.DataFrame(columns, index=pd.RangeIndex(batch.rows))
-    return _validate_frame(frame, schema, strict=True, problems=problems)
+    return _validate_frame(frame, schema, strict=True, allow_extra=False, problems=problems)
 
 
 def _validate_frame(
-    frame: pd.DataFrame, schema: Schema, *, strict: bool, problems: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    schema: Schema,
+    *,
+    strict: bool,
+    allow_extra: bool,
+    problems: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Validate; report the schema's problems and ``problems`` together (422)."""
     found = dict(problems or {})
     try:
-        features = schema.validate_features(frame, allow_extra=False, strict_types=strict)
+        features = schema.validate_features(frame, allow_extra=allow_extra, strict_types=strict)
     except DataError as exc:
         found = {**exc.problems, **found}
     if found:

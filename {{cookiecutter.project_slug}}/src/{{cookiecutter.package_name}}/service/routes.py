@@ -131,7 +131,11 @@ def predict() -> ResponseReturnValue:
     },
     request_body={
         JSON: "InvocationRequest",
-        CSV: {"type": "string", "description": "CSV with a header row."},
+        CSV: {
+            "type": "string",
+            "description": "CSV with a header row, read like a file given to `predict`: "
+            "columns that are not features (ids, the target) are ignored.",
+        },
     },
 )
 def invocations() -> ResponseReturnValue:

@@ -194,7 +194,7 @@ MALFORMED_METADATA = [
     (_set(["training", "path"], None), "training.path must be a string, got None"),
     (
         _set(["schema", "features", 0, "kind"], "text"),
-        "schema.features[0].kind must be one of numeric, categorical, got 'text'",
+        "schema.features[0].kind must be one of numeric, categorical, boolean, datetime, got 'text'",
     ),
     (_set(["schema", "features", 1], "age"), "schema.features[1] must be an object, got str"),
     (_set(["schema", "features", 2, "nullable"], "no"), "schema.features[2].nullable must be"),

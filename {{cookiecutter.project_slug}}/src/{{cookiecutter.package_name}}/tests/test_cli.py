@@ -121,7 +121,8 @@ def test_train_on_any_csv_with_data_target_and_task_only(in_tmp_dir, task, label
     assert [f["kind"] for f in info["schema"]["features"]] == ["numeric", "categorical"]
     assert info["schema"]["target"]["name"] == "label"
     assert info["task"] == expected
-    assert info["metrics"] is None, "no holdout was given"
+    assert info["settings"]["holdout"] == "holdout.csv", "20% of the rows were held out"
+    assert info["training"]["rows"] == 96 and info["metrics"] is not None
 
 
 def test_info_describes_a_multiclass_model(models):
@@ -153,7 +154,7 @@ def test_validate_exits_1_with_the_reasons(trained_dir):
     edit_metadata(trained_dir, lambda m: m["settings"]["quality"].update(baseline_margin=5.0))
     result = invoke("-q", "validate")
     assert result.exit_code == 1
-    assert "FAIL roc_auc" in result.stdout and "PASS accuracy" in result.stdout
+    assert "FAIL balanced_accuracy" in result.stdout and "PASS accuracy" in result.stdout
     assert "Quality gate FAILED (1 check(s))" in result.stderr
 
 
@@ -165,7 +166,10 @@ def test_missing_files_and_bad_config(in_tmp_dir):
         "[data]\ntrain = 'a.csv'\ntarget = 'y'\n[model]\ntask = 'x'\n"
     )
     assert_one_line_error(invoke("train", "--config", "task.toml"), "model.task must be one of")
-    assert_one_line_error(invoke("train", "--data", "absent.csv"), "data file not found")
+    assert_one_line_error(
+        invoke("train", "--data", "absent.csv", "--target", "y"), "data file not found"
+    )
+    assert invoke("train", "--data", "absent.csv").exit_code == 2, "--data needs --target"
     assert_one_line_error(invoke("evaluate"), "no model artifacts under models")
     (in_tmp_dir / "not-a-model").mkdir()
     assert_one_line_error(invoke("info", "--model", "not-a-model"), "is not a model artifact")
@@ -189,13 +193,16 @@ def test_bad_training_data_writes_no_artifact(models, in_tmp_dir, write_csv):
     # --data alone they are inferred, so a forbidden column would become a feature.
     binary = ["--config", models.config_path("binary")]
     regression = ["--config", models.config_path("regression")]
-    inferred = ["--target", "churned"]
+    (in_tmp_dir / "inferred.toml").write_text(
+        "[data]\ntrain = 'x.csv'\ntarget = 'churned'\nforbidden_features = ['email']\n"
+    )
+    inferred = ["--config", "inferred.toml"]
     cases = [
         ("empty.csv", "", binary, "is empty"),
         ("no_target.csv", frame.drop(columns=["churned"]), binary, "'churned' is missing"),
         ("all_missing.csv", frame.assign(churned=np.nan), binary, "all missing"),
         ("bad_number.csv", bad_number, binary, "age: expected numbers"),
-        ("forbidden.csv", frame.assign(email="x@example.com"), inferred, "forbidden"),
+        ("forbidden.csv", frame.assign(email=frame.index.astype(str)), inferred, "forbidden"),
         ("one_class.csv", frame.assign(churned=1), binary, "single class"),
         (
             "text.csv",

@@ -66,7 +66,8 @@ def test_the_learners_bin_limit_caps_the_category_codes(binary_data):
     learner = HistGradientBoostingRegressor(max_iter=3, max_bins=3)
     model = TabularRegressor(learner=learner).fit(features, target.astype(float))
     assert model.preprocessor_.max_categories == 3
-    codes = model.preprocessor_.transform(features)[:, 6]
+    assert model.preprocessor_.target_encoded_features_ == ["region"], "4 levels > 3 bins"
+    codes = model.preprocessor_.transform(features)[:, 4:6]
     assert set(codes[~np.isnan(codes)].tolist()) <= {0.0, 1.0, 2.0}
 
 

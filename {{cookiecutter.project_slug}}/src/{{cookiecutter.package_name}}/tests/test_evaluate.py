@@ -14,8 +14,15 @@ from ..report import METRICS_FILE, MODEL_CARD_FILE, model_card
 from ..workflows import evaluate_artifact
 
 METRIC_NAMES = {
-    "binary": {"accuracy", "f1", "roc_auc", "log_loss"},
-    "multiclass": {"accuracy", "f1", "roc_auc", "log_loss"},
+    "binary": {"accuracy", "balanced_accuracy", "f1", "average_precision", "roc_auc", "log_loss"},
+    "multiclass": {
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "average_precision",
+        "roc_auc",
+        "log_loss",
+    },
     "regression": {"rmse", "mae", "r2"},
 }
 

@@ -3,14 +3,21 @@
 import json
 import logging
 import sys
+import warnings
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from .. import artifact as artifact_module
+from ..cli import main
 from ..logging_config import (
     FORMAT_ENV,
     LEVEL_ENV,
+    WARNINGS_LOGGER,
     JsonFormatter,
     configure_logging,
+    log_warning,
     logging_config,
     resolve,
 )
@@ -83,3 +90,67 @@ def test_configure_logging_applies_the_level():
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+@pytest.fixture
+def warning_in_info(monkeypatch):
+    """Make ``info`` warn twice from one place before it reads the metadata (none here)."""
+    read_metadata = artifact_module.read_metadata
+
+    def warn_then_read(path):
+        for _ in range(2):
+            warnings.warn("a library warning\nspanning lines", UserWarning, stacklevel=1)
+        return read_metadata(path)
+
+    monkeypatch.setattr(artifact_module, "read_metadata", warn_then_read)
+
+
+def info(directory, *options):
+    """Run ``info`` on a directory without a model: it warns, then fails with one line."""
+    return CliRunner().invoke(main, [*options, "info", "--model", str(directory)])
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_cli_warnings_become_one_log_line(warning_in_info, tmp_path, fmt):
+    # Recording shows what would reach the default display; it restores showwarning too.
+    with warnings.catch_warnings(record=True) as displayed:
+        warnings.simplefilter("default")  # what a command-line run does for UserWarning
+        result = info(tmp_path, "--log-format", fmt)
+    assert result.exit_code == 1, result.output
+    assert displayed == []
+    # Shown once (the warnings filters still de-duplicate), as one line, no source block.
+    warning, error = result.stderr.splitlines()
+    assert error.startswith("Error: ")
+    assert "warnings.warn(" not in result.stderr
+    if fmt == "json":
+        record = json.loads(warning)
+        assert (record["level"], record["logger"]) == ("warning", WARNINGS_LOGGER)
+        message = record["message"]
+    else:
+        assert f"WARNING {WARNINGS_LOGGER}: " in warning
+        message = warning
+    assert "UserWarning: a library warning spanning lines (" in message
+    assert f"{Path(__file__).name}:" in message
+
+
+def test_cli_warnings_respect_the_level(warning_in_info, tmp_path):
+    with warnings.catch_warnings(record=True) as displayed:
+        warnings.simplefilter("default")
+        result = info(tmp_path, "--log-level", "error")
+    assert result.exit_code == 1 and displayed == []
+    assert result.stderr.startswith("Error: ") and "a library warning" not in result.stderr
+
+
+def test_warning_filters_still_turn_warnings_into_errors(warning_in_info, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.filterwarnings("error", module=PACKAGE)  # pytest's filterwarnings setting
+        result = info(tmp_path)
+    assert isinstance(result.exception, UserWarning)
+
+
+def test_warnings_written_to_a_file_are_printed_there(tmp_path):
+    target = tmp_path / "warnings.txt"
+    with open(target, "w") as handle:
+        log_warning("to a file", UserWarning, "lib.py", 3, file=handle)
+    assert target.read_text() == "lib.py:3: UserWarning: to a file\n"

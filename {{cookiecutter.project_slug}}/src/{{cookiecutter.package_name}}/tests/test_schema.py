@@ -63,9 +63,10 @@ def test_schema_survives_json(artifact):
 
 
 def test_kinds_are_inferred_from_dtypes_when_not_listed():
-    schema = infer_schema(labelled(flag=True), TARGET)
-    assert schema.columns_of_kind(NUMERIC) == ["size"]
-    assert schema.columns_of_kind(CATEGORICAL) == ["colour", "flag"]
+    schema = infer_schema(labelled(flag=[True, False] * 15), TARGET)
+    assert [spec.kind for spec in schema.features] == [NUMERIC, CATEGORICAL, "boolean"]
+    assert schema.columns_of_kind(NUMERIC) == ["size", "flag"]  # booleans are 0/1 inputs
+    assert schema.columns_of_kind(CATEGORICAL) == ["colour"]
 
 
 def test_column_kinds_are_guessed_in_one_place():
@@ -104,7 +105,7 @@ def test_column_kinds_are_guessed_in_one_place():
             {"numeric_features": ["size", "colour"]},
             "colour: expected numbers, got non-numeric values 'red'",
         ),
-        (CLASSIFICATION, labelled(size=np.inf), {}, "size: contains non-finite"),
+        (CLASSIFICATION, labelled(size=[np.inf, 1.0] * 15), {}, "size: contains non-finite"),
         (CLASSIFICATION, labelled(size=True), {"numeric_features": ["size"]}, "got booleans"),
         (CLASSIFICATION, labelled(), {"ignore_columns": ["size", "colour"]}, "no feature"),
         (CLASSIFICATION, labelled(**{TARGET: 1}), {}, "single class"),

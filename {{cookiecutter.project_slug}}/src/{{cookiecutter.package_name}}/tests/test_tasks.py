@@ -49,7 +49,7 @@ def test_trained_artifacts_have_their_task(artifact, task_name):
 
 def test_task_definitions():
     assert list(TASKS) == ["binary", "multiclass", "regression"]
-    assert (BINARY.primary_metric, MULTICLASS.primary_metric) == ("roc_auc", "roc_auc")
+    assert BINARY.primary_metric == MULTICLASS.primary_metric == "balanced_accuracy"
     assert REGRESSION_TASK.primary_metric == "r2"
     assert BINARY.estimator is MULTICLASS.estimator is TabularClassifier
     assert REGRESSION_TASK.estimator is TabularRegressor
@@ -65,8 +65,17 @@ def test_binary_metrics():
     probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
     predictions = Predictions(np.array([0, 1, 0, 1]), probabilities, (0, 1))
     metrics = BINARY.metrics([0, 1, 1, 0], predictions)
-    assert set(metrics) == {"accuracy", "f1", "log_loss", "roc_auc"}
+    assert set(metrics) == {
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "average_precision",
+        "log_loss",
+        "roc_auc",
+    }
     assert metrics["accuracy"] == 0.5 and metrics["f1"] == 0.5
+    assert metrics["balanced_accuracy"] == 0.5
+    assert metrics["average_precision"] == pytest.approx((1 / 1 + 2 / 3) / 2)
     assert metrics["roc_auc"] == 0.75
     assert metrics["log_loss"] == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.4, 0.3])))
     one_class = BINARY.metrics([1, 1, 1, 1], predictions)

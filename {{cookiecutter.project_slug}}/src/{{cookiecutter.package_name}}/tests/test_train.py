@@ -81,4 +81,4 @@ def test_gate_passes_when_every_check_holds(primary):
     gate = quality_gate({"a": 0.5, "b": 0.5, primary: 0.7}, {primary: 0.6}, thresholds, primary)
     assert gate.passed and not gate.failures
     assert all(line.startswith("PASS") for line in gate.checks)
-    assert gate.checks[-1].startswith(f"PASS {primary} = 0.7000 vs baseline 0.6000")
+    assert gate.checks[-1].startswith(f"PASS {primary} = 0.7000 vs dummy baseline 0.6000")

@@ -36,11 +36,9 @@ def with_literal(instance, name, literal):
     return text.replace('"__LITERAL__"', literal)
 
 
-@pytest.mark.parametrize(
-    "literal", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 400]
-)
+@pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 400])
 @pytest.mark.parametrize("kind", ["numeric", "categorical"])
-def test_non_finite_numbers_are_refused_by_name(client, instances, request, kind, literal):
+def test_infinite_numbers_are_refused_by_name(client, instances, request, kind, literal):
     name = request.getfixturevalue(kind)
     response = post_json_text(client, "/predict", with_literal(instances[0], name, literal))
     assert_error(response, 422, "invalid_features", {name: NON_FINITE})
@@ -260,12 +258,6 @@ def test_non_finite_csv_numbers_are_refused_by_name(client, rows, numeric, value
     frame.loc[0, numeric] = value
     error = assert_error(post_csv(client, frame.to_csv(index=False)), 422, "invalid_features")
     assert list(error["details"]["fields"]) == [numeric]
-
-
-def test_csv_with_unknown_columns_is_422(client, rows):
-    text = rows.head(2).assign(surprise=1).to_csv(index=False)
-    error = assert_error(post_csv(client, text), 422, "invalid_features")
-    assert error["details"]["fields"] == {"surprise": "unknown feature"}
 
 
 def test_csv_over_the_row_limit_is_413(make_client, rows):
