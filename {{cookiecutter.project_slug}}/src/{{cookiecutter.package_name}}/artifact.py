@@ -1,6 +1,7 @@
 """The model artifact: a directory holding ``model.skops`` and ``metadata.json``.
 
-Saving is atomic (a hidden temporary directory renamed into place). Loading trusts nothing
+Saving is atomic (a hidden temporary directory renamed into place, with ordinary permissions
+under the umask, removed on any failure; see :mod:`.files`). Loading trusts nothing
 it has not checked: the model file's SHA-256 must match the metadata, the scikit-learn
 minor version must match the running one, and skops may only build the types allowed
 below. Artifacts live under ``models/<UTC timestamp>/``; the newest is "the latest", and
@@ -11,11 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from . import DISTRIBUTION
 from .data import file_sha256
 from .errors import ArtifactError
 from .features import TabularPreprocessor
+from .files import output_directory
 from .metadata import ArtifactMetadata, EvaluationSettings, RecordedMetrics, TrainingRecord
 from .model import TabularClassifier, TabularModel, TabularRegressor
 from .schema import Schema
@@ -125,6 +124,14 @@ def save_artifact(
     -------
     Path
         The new artifact directory.
+
+    Raises
+    ------
+    ArtifactError
+        When the version already exists.
+    OSError
+        When the artifact cannot be written (a read-only place, a full disk); the error
+        names the artifact directory and nothing of it is left behind.
     """
     root = Path(models_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -133,8 +140,7 @@ def save_artifact(
     final = root / name
     if final.exists():
         raise ArtifactError(f"artifact {final} already exists")
-    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{name}-"))
-    try:
+    with output_directory(final) as staging:
         model_path = staging / MODEL_FILE
         skops.io.dump(model, model_path)
         for filename, write in (extra_files or {}).items():
@@ -157,10 +163,6 @@ def save_artifact(
         (staging / METADATA_FILE).write_text(
             json.dumps(metadata.to_dict(), indent=2) + "\n", encoding="utf-8"
         )
-        os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     logger.info("saved model artifact %s", final, extra={"artifact": str(final)})
     return final
 

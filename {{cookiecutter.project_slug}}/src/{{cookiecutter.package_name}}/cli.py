@@ -9,12 +9,16 @@ Expected failures (bad config, data or model files) print one line on stderr and
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
 import logging
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +46,48 @@ sep_option = click.option(
 )
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind, so that every cleanup runs, and exit 143."""
+
+
 class Group(click.Group):
-    """A click group that turns expected errors into a one-line message and exit code 1."""
+    """A click group that turns expected errors into a one-line message and exit code 1.
+
+    While a command runs, SIGTERM (``docker stop``, ``kill``) raises :class:`Terminated` in
+    it, so temporary files and directories are removed before the exit (code 143, 128 plus
+    the signal number) instead of being left behind by an abrupt death.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _terminate_on_sigterm():
+                return super().invoke(ctx)
         except (ProjectError, OSError) as exc:
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 traceback.print_exc()
             click.echo(f"Error: {_one_line(exc)}", err=True)
             ctx.exit(1)
+        except Terminated:
+            click.echo("Error: terminated by SIGTERM", err=True)
+            ctx.exit(128 + signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _terminate_on_sigterm() -> Iterator[None]:
+    """Raise :class:`Terminated` on SIGTERM within the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -237,9 +272,10 @@ def validate(model_dir: Path | None, data: Path | None, sep: str | None) -> None
 @click.option(
     "--output",
     "output_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
     required=True,
-    help="CSV to write (one row per input row, same order); replaced atomically.",
+    help="CSV to write (one row per input row, same order): a file is replaced atomically "
+    "(never the input), '-' is stdout, a device or FIFO is written through.",
 )
 @click.option(
     "--chunksize",
@@ -292,7 +328,7 @@ def predict(
         rows = predict_csv(
             artifact, input_path, output_path, chunksize=chunksize, threads=threads, sep=sep
         )
-    click.echo(f"{rows} rows -> {output_path}")
+    click.echo(f"{rows} rows -> {output_path}", err=str(output_path) == "-")
 
 
 @main.command()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -15,6 +13,7 @@ import pandas as pd
 from .artifact import Artifact
 from .data import iter_table_chunks
 from .errors import DataError
+from .files import output_file, same_file
 from .scoring import score_rows
 from .threads import limited_threads, thread_count
 
@@ -52,15 +51,19 @@ def predict_csv(
 ) -> int:
     """Score a CSV file chunk by chunk, in constant memory, keeping the row order.
 
-    The output is written to a temporary file beside ``output_path`` and renamed over it
-    only when every chunk succeeded, so a failure never leaves a partial file.
+    A regular (or new) output file is written to a temporary file beside it and renamed
+    over it only when every chunk succeeded, so a failure (including SIGTERM in the CLI)
+    never leaves a partial or temporary file; it gets ordinary permissions under the umask.
+    ``-`` (standard output), devices such as ``/dev/null`` and FIFOs are written through,
+    never replaced. See :func:`.files.output_file`.
 
     Parameters
     ----------
     artifact : Artifact
         The loaded model.
     input_path, output_path : str or Path
-        CSV to read and CSV to write (one output row per input row, same order).
+        CSV to read and CSV to write (one output row per input row, same order); the output
+        must not be the input, under any name (symlink or hard link).
     chunksize : int
         Rows per chunk; memory use grows with it, not with the file.
     on_progress : callable, optional
@@ -82,45 +85,41 @@ def predict_csv(
     ------
     DataError
         When the input is missing, unreadable or a chunk breaks the data contract
-        (the message gives the chunk's first row number).
+        (the message gives the chunk's first row number), or the output is the input.
+    OSError
+        When the output cannot be written (a directory, a read-only place, a full disk);
+        the error names the output path.
     """
     source, target = Path(input_path), Path(output_path)
     if not source.is_file():
         raise DataError(f"input file not found: {source}")
     if chunksize < 1:
         raise DataError(f"chunk size must be positive, got {chunksize}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if same_file(source, target):
+        raise DataError(f"output {target} is the input file; write the predictions elsewhere")
     started = time.perf_counter()
     rows = 0
-    descriptor, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with (
-            open(source, "rb") as raw,
-            os.fdopen(descriptor, "w", newline="", encoding="utf-8") as out,
-            limited_threads(thread_count(chunksize, threads)),
-        ):
-            text_columns = artifact.schema.text_columns()
-            chunks = iter_table_chunks(raw, source, chunksize, text_columns=text_columns, sep=sep)
-            with closing(chunks):  # a refused chunk stops reading: close the file reader
-                for chunk in chunks:
-                    if chunk.empty:
-                        continue
-                    try:
-                        scored = predict_frame(artifact, chunk)
-                    except DataError as exc:
-                        raise DataError(f"rows from {rows + 1}: {exc}", exc.problems) from None
-                    scored.to_csv(out, header=rows == 0, index=False)
-                    rows += len(chunk)
-                    if on_progress is not None:
-                        on_progress(raw.tell())
+    with (
+        output_file(target) as out,
+        open(source, "rb") as raw,
+        limited_threads(thread_count(chunksize, threads)),
+    ):
+        text_columns = artifact.schema.text_columns()
+        chunks = iter_table_chunks(raw, source, chunksize, text_columns=text_columns, sep=sep)
+        with closing(chunks):  # a refused chunk stops reading: close the file reader
+            for chunk in chunks:
+                if chunk.empty:
+                    continue
+                try:
+                    scored = predict_frame(artifact, chunk)
+                except DataError as exc:
+                    raise DataError(f"rows from {rows + 1}: {exc}", exc.problems) from None
+                scored.to_csv(out, header=rows == 0, index=False)
+                rows += len(chunk)
+                if on_progress is not None:
+                    on_progress(raw.tell())
         if rows == 0:
             raise DataError(f"input file {source} has a header but no rows")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     elapsed = time.perf_counter() - started
     logger.info(
         "scored %d rows in %.2f s (%.0f rows/s)",

@@ -9,13 +9,14 @@ import json
 import logging
 import os
 import platform
-import tempfile
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .evaluate import Evaluation
+from .files import staging_directory
 from .metadata import ArtifactMetadata
 from .quality import GateResult
 from .schema import Schema
@@ -39,7 +40,14 @@ def write_report(
     """Write ``metrics.json``, the task's plots and ``model_card.md`` into ``output_dir``.
 
     Files are written into a temporary directory beside ``output_dir`` and moved into place
-    only once all of them exist, so an interrupted run never leaves a partial report.
+    only once all of them exist, so an interrupted run (or a full disk) never leaves a
+    partial report or the temporary directory. They get ordinary permissions under the
+    umask.
+
+    Raises
+    ------
+    OSError
+        When the report cannot be written; the error names ``output_dir``.
 
     Returns
     -------
@@ -47,10 +55,8 @@ def write_report(
         The files written.
     """
     target_dir = Path(output_dir)
-    target_dir.parent.mkdir(parents=True, exist_ok=True)
     names = [METRICS_FILE, *(plot.filename for plot in task.plots), MODEL_CARD_FILE]
-    with tempfile.TemporaryDirectory(dir=target_dir.parent, prefix=".report-") as tmp:
-        staging = Path(tmp)
+    with staging_directory(target_dir.absolute().parent, ".report-", target_dir) as staging:
         report = evaluation.to_dict()
         if gate is not None:
             report["gate"] = {"passed": gate.passed, "checks": list(gate.checks)}
@@ -73,27 +79,63 @@ def _format(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
+# Characters that start Markdown (or HTML) markup inline, the table cell separator included.
+_MARKUP = re.compile(r"([\\`*_\[\]<>|~&#])")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _controls(text: str) -> str:
+    """Control characters (line breaks included) as visible escapes, keeping one line."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def markdown_text(value: object) -> str:
+    """A data value as inline Markdown that renders as itself, also inside a table cell.
+
+    Markup characters are backslash-escaped and line breaks shown as ``\\n``, so a column
+    name, category or class label cannot add links, HTML, emphasis, cells or lines.
+    """
+    return _controls(_MARKUP.sub(r"\\\1", str(value)))
+
+
+def markdown_code(value: object) -> str:
+    """A data value as a Markdown code span (not for table cells), rendered verbatim.
+
+    The fence is longer than any run of backticks in the value, and line breaks are
+    shown as ``\\n``.
+    """
+    content = _controls(str(value))
+    fence = "`" * (max((len(run) for run in re.findall("`+", content)), default=0) + 1)
+    if content[:1] in ("`", " ") or content[-1:] in ("`", " "):
+        content = f" {content} "
+    return f"{fence}{content}{fence}"
+
+
 def model_card(
     evaluation: Evaluation, metadata: ArtifactMetadata, task: Task, gate: GateResult | None
 ) -> str:
-    """Render the Markdown model card of an evaluated model."""
+    """Render the Markdown model card of an evaluated model.
+
+    Data values (column names, slice values, class labels in notes) are escaped with
+    :func:`markdown_text` or :func:`markdown_code`: they render as themselves, never as markup.
+    """
     schema: Schema = metadata.schema
     versions = metadata.versions
     lines = [
-        f"# Model card: {metadata.package} {metadata.model_version}",
+        f"# Model card: {markdown_text(f'{metadata.package} {metadata.model_version}')}",
         "",
         "## Intended use",
         "",
         f"{task.description} of tabular records described by {len(schema.features)} "
-        f"features, predicting `{schema.target.name}`. Trained on the data below; inputs "
-        "unlike it (see the schema ranges and categories in `metadata.json`) are outside its "
-        "intended use and are counted as skew when scored.",
+        f"features, predicting {markdown_code(schema.target.name)}. Trained on the data "
+        "below; inputs unlike it (see the schema ranges and categories in `metadata.json`) "
+        "are outside its intended use and are counted as skew when scored.",
         "",
         "## Training data",
         "",
         f"- File SHA-256: `{metadata.training.sha256}`",
         f"- Rows: {metadata.training.rows}",
-        f"- Features: {', '.join(f'`{name}`' for name in schema.feature_names)}",
+        f"- Features: {', '.join(markdown_code(name) for name in schema.feature_names)}",
         "",
         "## Holdout metrics",
         "",
@@ -107,20 +149,20 @@ def model_card(
     for name, value in evaluation.metrics.items():
         lines.append(f"| {name} | {_format(value)} | {_format(evaluation.baseline.get(name))} |")
     if evaluation.notes:
-        lines += ["", *(f"- Note: {note}." for note in evaluation.notes)]
+        lines += ["", *(f"- Note: {markdown_text(note)}." for note in evaluation.notes)]
     if evaluation.slices:
         lines += ["", "## Slices", ""]
         for column, groups in evaluation.slices.items():
-            lines += [f"### `{column}`", "", "| value | rows | " + " | ".join(evaluation.metrics)]
-            lines[-1] += " |"
+            header = "| value | rows | " + " | ".join(evaluation.metrics) + " |"
+            lines += [f"### {markdown_code(column)}", "", header]
             lines.append("|---|---|" + "---|" * len(evaluation.metrics))
             for group in groups:
                 cells = " | ".join(_format(group["metrics"].get(m)) for m in evaluation.metrics)
-                lines.append(f"| {group['value']} | {group['rows']} | {cells} |")
+                lines.append(f"| {markdown_text(group['value'])} | {group['rows']} | {cells} |")
             lines.append("")
     if gate is not None:
         lines += ["", "## Quality gate", "", f"**{'PASSED' if gate.passed else 'FAILED'}**", ""]
-        lines += [f"- {check}" for check in gate.checks]
+        lines += [f"- {markdown_text(check)}" for check in gate.checks]
     lines += [
         "",
         "## Versions",

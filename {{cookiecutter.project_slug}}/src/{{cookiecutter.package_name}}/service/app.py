@@ -9,17 +9,18 @@ Flask config value ``<KEY>`` (JSON values are parsed), where ``<PREFIX>`` is
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Request as FlaskRequest
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 from ..errors import ConfigError
-from .errors import ApiError, error_body
+from .errors import REQUEST_ID_HEADER, ApiError, error_body, request_id
 from .metrics import ServiceMetrics
 from .openapi import build_openapi
 from .routes import (
@@ -38,11 +39,45 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_BATCH_ROWS": 1000,
 }
-REQUEST_ID_HEADER = "X-Request-ID"
-_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger(f"{__package__}.access")
+
+
+class Request(FlaskRequest):
+    """Flask's request, except that a body over ``MAX_CONTENT_LENGTH`` is never cut short.
+
+    Werkzeug reads a body of unknown length (``Transfer-Encoding: chunked``) up to the limit
+    and stops there silently: the rows beyond it were lost and the rest scored with 200.
+    Here such a body is read to its end, or refused with 413 as soon as it is longer.
+    """
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        """The body, limited to ``max_content_length`` whether or not its length is known."""
+        limit = self.max_content_length
+        unknown_length = self.content_length is None
+        if limit is None or not unknown_length or "wsgi.input_terminated" not in self.environ:
+            stream: IO[bytes] = super().stream
+            return stream
+        return _UnknownLengthBody(self.environ["wsgi.input"], limit)  # type: ignore[return-value]
+
+
+class _UnknownLengthBody(LimitedStream):
+    """A body without ``Content-Length``: up to ``limit`` bytes, else 413 (never truncated).
+
+    One byte more than the limit is allowed through the stream, and reading it raises.
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        super().__init__(stream, limit + 1, is_max=True)
+        self.max_length = limit
+
+    def readinto(self, buffer: bytearray) -> int | None:  # type: ignore[override]
+        count = super().readinto(buffer)
+        if self.tell() > self.max_length:
+            raise RequestEntityTooLarge()
+        return count
 
 
 def create_app(
@@ -71,6 +106,7 @@ def create_app(
         When ``MAX_BATCH_ROWS`` or ``MAX_CONTENT_LENGTH`` is not a positive integer.
     """
     app = Flask(__name__, static_folder=None)
+    app.request_class = Request
     app.config.update(DEFAULT_CONFIG)
     app.config.from_prefixed_env(CONFIG_PREFIX)
     app.config.update(config or {})
@@ -108,8 +144,7 @@ def _positive_int(config: dict[str, Any], key: str) -> int:
 
 def _start_request() -> None:
     """Take the caller's request id when it is well formed, else make one; start the clock."""
-    supplied = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = supplied if _VALID_REQUEST_ID.fullmatch(supplied) else str(uuid.uuid4())
+    g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
     g.started = time.perf_counter()
 
 

@@ -27,7 +27,9 @@ from ..options import model_option, resolve_model_dir
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Threads per worker.",
+    help="Threads per worker that run requests; slow clients never hold one (they are "
+    "read ahead in the worker's event loop). More than 1 only helps when requests wait on "
+    "I/O: scoring holds the GIL.",
 )
 @click.option(
     "--timeout",

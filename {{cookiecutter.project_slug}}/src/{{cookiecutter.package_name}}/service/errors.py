@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class ApiError(Exception):
@@ -37,3 +42,10 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     """Return the JSON body of an error response."""
     error = {"code": code, "message": message, "details": dict(details or {})}
     return {"error": error}
+
+
+def request_id(supplied: str | None) -> str:
+    """The caller's request id when it is well formed, else a new one."""
+    if supplied and _VALID_REQUEST_ID.fullmatch(supplied):
+        return supplied
+    return str(uuid.uuid4())

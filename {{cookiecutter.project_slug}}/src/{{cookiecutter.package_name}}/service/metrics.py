@@ -4,14 +4,26 @@ When ``PROMETHEUS_MULTIPROC_DIR`` is set (``run_gunicorn`` sets it before worker
 each worker writes its samples to files there and ``/metrics`` adds up every worker's,
 whichever worker answers the scrape. Facts about the model (version, age, readiness) are
 computed at scrape time by the answering worker.
+
+Every label value comes from a bounded set, whatever clients send: HTTP methods outside
+the standard ones, statuses outside the HTTP ones, classes the model does not know and
+features or skew kinds outside the schema are all counted as :data:`OTHER`. Recording a
+metric never fails a request: a failure is logged (at most once a minute) and only that
+sample is lost.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
+import http
+import logging
 import os
+import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -21,10 +33,65 @@ from . import MULTIPROCESS_ENV
 from ..tasks import Predictions
 from .served import ServedModel
 
+logger = logging.getLogger(__name__)
+
 NAMESPACE = __name__.partition(".")[0]
+OTHER = "other"
+"""The label value of everything outside a label's bounded set."""
+HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+HTTP_STATUSES = frozenset(str(status.value) for status in http.HTTPStatus)
+SKEW_KINDS = frozenset({"out_of_range", "unseen_category", "unexpected_missing"})
+MAX_REASONS = 64
+"""Distinct validation failure reasons counted by one worker; later ones count as other."""
+FAILURE_LOG_INTERVAL = 60.0
+_REASON = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_Observe = TypeVar("_Observe", bound=Callable[..., None])
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _FALLBACK_VALUE_BUCKETS = (-1000.0, -100.0, -10.0, -1.0, 0.0, 1.0, 10.0, 100.0, 1000.0)
 _MEAN_MULTIPLES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0)
+
+
+def _never_fails(observe: _Observe) -> _Observe:
+    """Make a recording method log its failures instead of raising them."""
+
+    @functools.wraps(observe)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            observe(*args, **kwargs)
+        except Exception:
+            _failures.report(observe.__name__)
+
+    return guarded  # type: ignore[return-value]
+
+
+class _FailureLog:
+    """Log metric failures with their traceback, at most once per interval."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.last: float | None = None
+        self.suppressed = 0
+        self.lock = threading.Lock()
+
+    def report(self, what: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if self.last is not None and now - self.last < self.interval:
+                self.suppressed += 1
+                return
+            suppressed, self.suppressed, self.last = self.suppressed, 0, now
+        logger.error(
+            "could not record metrics (%s); the request is answered anyway "
+            "(%d more failures since the last message)",
+            what,
+            suppressed,
+            exc_info=True,
+        )
+
+
+_failures = _FailureLog(FAILURE_LOG_INTERVAL)
 
 
 class ServiceMetrics:
@@ -40,6 +107,11 @@ class ServiceMetrics:
 
     def __init__(self, model: ServedModel) -> None:
         self._model = _ModelCollector(model)
+        schema = model.artifact.schema if model.artifact is not None else None
+        self._features = frozenset(schema.feature_names if schema else ())
+        self._classes = frozenset(map(str, schema.target.classes if schema else ()))
+        self._reasons: set[str] = set()
+        self._reasons_lock = threading.Lock()
         self.registry = CollectorRegistry()
         self.registry.register(self._model)
         labels = ["endpoint", "method", "status"]
@@ -82,12 +154,19 @@ class ServiceMetrics:
     def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
         return Counter(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
 
+    @_never_fails
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
-        """Count one answered request and its latency."""
-        labels = (endpoint, method, str(status))
+        """Count one answered request and its latency.
+
+        ``endpoint`` must come from a bounded set (the app's routes, or one value for
+        unmatched paths); unknown methods and statuses are counted as :data:`OTHER`.
+        """
+        method = method if method in HTTP_METHODS else OTHER
+        labels = (endpoint, method, _bounded(str(status), HTTP_STATUSES))
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(seconds)
 
+    @_never_fails
     def observe_scores(
         self, endpoint: str, predictions: Predictions, skew: dict[str, dict[str, int]]
     ) -> None:
@@ -105,18 +184,31 @@ class ServiceMetrics:
         labels = predictions.labels.tolist()
         self.predictions.labels(endpoint).inc(len(labels))
         if self.predicted_classes is not None:
-            for label, count in collections.Counter(labels).items():
-                self.predicted_classes.labels(str(label)).inc(count)
+            classes = self._classes or {str(label) for label in predictions.classes or ()}
+            counts = collections.Counter(_bounded(str(label), classes) for label in labels)
+            for label, count in counts.items():
+                self.predicted_classes.labels(label).inc(count)
         if self.predicted_values is not None:
             for value in labels:
                 self.predicted_values.observe(value)
         for feature, kinds in skew.items():
             for kind, count in kinds.items():
-                self.skew.labels(feature, kind).inc(count)
+                labels = (_bounded(feature, self._features), _bounded(kind, SKEW_KINDS))
+                self.skew.labels(*labels).inc(count)
 
+    @_never_fails
     def observe_validation_failure(self, reason: str) -> None:
-        """Count one prediction request refused because of its input."""
-        self.validation_failures.labels(reason).inc()
+        """Count one prediction request refused because of its input.
+
+        ``reason`` is the error code; past :data:`MAX_REASONS` distinct codes, or for one
+        that is not snake_case, the request counts as :data:`OTHER`.
+        """
+        with self._reasons_lock:
+            known = reason in self._reasons
+            if not known and _REASON.fullmatch(reason) and len(self._reasons) < MAX_REASONS:
+                self._reasons.add(reason)
+                known = True
+        self.validation_failures.labels(reason if known else OTHER).inc()
 
     def render(self) -> bytes:
         """The metrics in the Prometheus text format, from every worker in multiprocess mode."""
@@ -127,6 +219,10 @@ class ServiceMetrics:
         MultiProcessCollector(registry, path=directory)
         registry.register(self._model)
         return generate_latest(registry)
+
+
+def _bounded(value: str, allowed: Collection[str]) -> str:
+    return value if value in allowed else OTHER
 
 
 def value_buckets(mean: float | None) -> tuple[float, ...]:

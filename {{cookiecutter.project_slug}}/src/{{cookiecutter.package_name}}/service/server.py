@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from .. import DISTRIBUTION
 from ..logging_config import LEVELS, JsonFormatter, logging_config
 from . import MULTIPROCESS_ENV
+from .worker import ServiceWorker
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +84,8 @@ def run_gunicorn(
     workers : int or None
         Worker processes; the number of CPUs when None.
     threads : int
-        Threads per worker; more than one selects gunicorn's ``gthread`` worker.
+        Threads per worker that handle requests once they have arrived (see
+        :class:`~.worker.ServiceWorker`, which reads them ahead without a thread).
     timeout : int
         Seconds before a silent worker is restarted, and the graceful-shutdown grace.
     """
@@ -106,12 +109,16 @@ def run_dev_server(model_path: Path, host: str, port: int) -> None:
 def gunicorn_options(
     host: str, port: int, *, workers: int | None, threads: int, timeout: int
 ) -> dict[str, Any]:
-    """gunicorn settings for a CPU-bound model; arguments as in :func:`run_gunicorn`."""
+    """gunicorn settings for a CPU-bound model; arguments as in :func:`run_gunicorn`.
+
+    The worker is :class:`~.worker.ServiceWorker`, gunicorn's threaded worker that reads
+    requests ahead in its event loop: slow clients cost a socket, never a thread.
+    """
     options: dict[str, Any] = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers or os.cpu_count() or 1,
         "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync",
+        "worker_class": ServiceWorker,
         "timeout": timeout,
         "graceful_timeout": timeout,
         "keepalive": 5,
@@ -172,23 +179,41 @@ def _limit_native_threads() -> None:
 
 
 def _child_exit(server: Any, worker: Any) -> None:
-    """gunicorn hook, in the master: forget a dead worker's live gauges."""
+    """gunicorn hook, in the master: forget a dead worker's live gauges.
+
+    Its counters and histograms stay: they still count in the totals. A failure is logged
+    and never stops the master from replacing the worker.
+    """
     # Imported here, not at the top: prometheus_client must see MULTIPROCESS_ENV first.
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    try:
+        multiprocess.mark_process_dead(worker.pid)
+    except Exception:
+        logger.exception("could not mark worker %s dead in the metrics", worker.pid)
 
 
 @contextmanager
 def _metrics_directory() -> Iterator[str]:
+    """The metrics directory of this run, set in the environment before workers fork.
+
+    Only the process that created the directory removes it. gunicorn workers are forks of
+    the master, and a worker that exits (SIGTERM, a timeout, ``max_requests``) leaves by
+    raising ``SystemExit`` through the stack it inherited, this context manager included:
+    without the owner check, the first worker to exit deleted the directory every other
+    worker still writes to, and every request failed from then on.
+    """
     configured = os.environ.get(MULTIPROCESS_ENV)
     if configured:
         os.makedirs(configured, exist_ok=True)
         yield configured
         return
-    with tempfile.TemporaryDirectory(prefix=f"{PROC_NAME}-metrics-") as directory:
-        os.environ[MULTIPROCESS_ENV] = directory
-        try:
-            yield directory
-        finally:
+    owner = os.getpid()
+    directory = tempfile.mkdtemp(prefix=f"{PROC_NAME}-metrics-")
+    os.environ[MULTIPROCESS_ENV] = directory
+    try:
+        yield directory
+    finally:
+        if os.getpid() == owner:
             del os.environ[MULTIPROCESS_ENV]
+            shutil.rmtree(directory, ignore_errors=True)

@@ -15,6 +15,7 @@ from flask import Flask
 
 from ...logging_config import JsonFormatter
 from .. import MULTIPROCESS_ENV, server
+from ..worker import ServiceWorker
 
 PACKAGE = __name__.partition(".")[0]
 
@@ -28,7 +29,7 @@ def test_defaults_suit_a_cpu_bound_model():
     chosen = options()
     assert chosen["bind"] == ["127.0.0.1:8000"]
     assert chosen["workers"] == (os.cpu_count() or 1)
-    assert chosen["worker_class"] == "sync"
+    assert (chosen["worker_class"], chosen["threads"]) == (ServiceWorker, 1)
     assert chosen["graceful_timeout"] == chosen["timeout"] == 30
     assert chosen["child_exit"] is server._child_exit
 
@@ -40,9 +41,9 @@ def test_worker_heartbeats_use_shared_memory_when_there_is_some(monkeypatch, tmp
     assert "worker_tmp_dir" not in options()
 
 
-def test_threads_select_the_gthread_worker():
+def test_threads_and_workers_are_passed_on():
     chosen = options(workers=3, threads=4)
-    assert (chosen["workers"], chosen["threads"], chosen["worker_class"]) == (3, 4, "gthread")
+    assert (chosen["workers"], chosen["threads"], chosen["worker_class"]) == (3, 4, ServiceWorker)
 
 
 def test_ipv6_addresses_are_bracketed():
@@ -76,7 +77,7 @@ def test_application_applies_the_options(artifact_dir):
     application = server.ServiceApplication(artifact_dir, options(workers=2, threads=3))
     assert application.cfg.workers == 2
     assert application.cfg.threads == 3
-    assert application.cfg.worker_class_str == "gthread"
+    assert application.cfg.worker_class is ServiceWorker
 
 
 def test_settings_unknown_to_this_gunicorn_are_skipped(artifact_dir, monkeypatch):
