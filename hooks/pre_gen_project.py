@@ -57,7 +57,15 @@ PEP440_RE = re.compile(
 
 MAX_PACKAGE_LENGTH = 30
 # Free text goes into titles, metadata and the LICENSE: one line, of a sensible length.
-MAX_TEXT_LENGTH = {"project_name": 100, "description": 300, "author_name": 100}
+MAX_TEXT_LENGTH = {
+    "project_name": 100,
+    "project_slug": 64,
+    "description": 300,
+    "author_name": 100,
+    "author_email": 254,
+    "repository_url": 300,
+    "version": 64,
+}
 # Every single-line answer with a valid example for the error message.
 EXAMPLES = {
     "project_name": "Churn Model",

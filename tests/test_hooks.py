@@ -59,11 +59,18 @@ REJECTED = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("field", "limit"), [("project_name", 100), ("description", 300), ("author_name", 100)]
-)
-def test_hook_refuses_over_long_free_text_in_one_line(field, limit, tmp_path):
-    value = "x" * (limit + 1) if field != "project_name" else "Model " * 20
+LONG_ANSWERS = {
+    "project_name": ("Model " * 20, 100),
+    "project_slug": ("churn-" * 20 + "model", 64),
+    "description": ("x" * 301, 300),
+    "author_name": ("x" * 101, 100),
+    "repository_url": ("https://example.com/" + "x" * 300, 300),
+}
+
+
+@pytest.mark.parametrize(("field", "value", "limit"), [(f, *v) for f, v in LONG_ANSWERS.items()])
+def test_hook_refuses_over_long_answers_in_one_line(field, value, limit, tmp_path):
+    assert len(value) > limit
     out = tmp_path / "out"
     out.mkdir()
     result = run(
