@@ -26,6 +26,7 @@ OPTIONAL_PATHS = {
     "docs/http-api.md": INCLUDE_API,
     "benchmarks/bench_http.py": INCLUDE_API,
     "benchmarks/bench_slow_clients.py": INCLUDE_API,
+    "benchmarks/_service.py": INCLUDE_API,
     "Dockerfile": INCLUDE_API,
     ".dockerignore": INCLUDE_API,
     ".github": CI == "github",

@@ -95,6 +95,7 @@ OPTIONAL_FILES = {
         "docs/http-api.md",
         "benchmarks/bench_http.py",
         "benchmarks/bench_slow_clients.py",
+        "benchmarks/_service.py",
         "Dockerfile",
         ".dockerignore",
     ],

@@ -22,48 +22,20 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
+
+from _service import HOST, find_or_train, module, serving
 from typing import Any
 
-PACKAGE = "{{ cookiecutter.package_name }}"
-HOST = "127.0.0.1"
-MODELS_DIR = Path("models")
 WARMUP = 20
-START_TIMEOUT = 120
 TARGET_OVERHEAD_MS = 1.0
-
-
-def module(name: str) -> ModuleType:
-    """The package's module ``name`` (imported by name, so this file is plain Python)."""
-    return importlib.import_module(f"{PACKAGE}.{name}")
-
-
-def find_or_train(model: Path | None, scratch: Path) -> Path:
-    """The given artifact, else the newest under models/, else one trained into ``scratch``."""
-    if model is not None:
-        return model
-    artifact, errors = module("artifact"), module("errors")
-    try:
-        return Path(artifact.latest_artifact(MODELS_DIR))
-    except errors.ArtifactError:
-        print(f"no artifact under {MODELS_DIR}/: training one on the bundled sample")
-        config = module("config").load_config()
-        return Path(module("workflows").train_and_save(config, scratch / "models"))
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -86,50 +58,6 @@ def in_process_latency(model: Path, row: dict[str, Any], requests: int) -> list[
             if index >= WARMUP:
                 timings.append(time.perf_counter() - started)
     return timings
-
-
-def free_port() -> int:
-    """A loopback port that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(model: Path, workers: int | None, log: Path) -> Iterator[int]:
-    """Run ``serve`` in a child process until the block ends; yield its port."""
-    port = free_port()
-    command = [sys.executable, "-m", PACKAGE, "serve"]
-    command += ["--model", str(model), "--host", HOST, "--port", str(port)]
-    command += ["--workers", str(workers)] if workers else []
-    with open(log, "wb") as output:
-        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_until_ready(server, port, log)
-        yield port
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def wait_until_ready(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    """Poll ``GET /ready`` until it answers 200; exit when the server dies or times out."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"serve exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass  # not listening yet
-        time.sleep(0.2)
-    sys.exit(f"serve was not ready after {START_TIMEOUT} s; see {log}")
 
 
 def post(connection: http.client.HTTPConnection, body: bytes) -> int:
@@ -194,7 +122,8 @@ def main() -> None:
         row = metadata.schema.example_row()
         body = json.dumps({"instances": [row]}).encode()
         local = percentiles(in_process_latency(model, row, args.requests))
-        with serving(model, args.workers, scratch / "serve.log") as port:
+        serve_args = ["--workers", str(args.workers)] if args.workers else []
+        with serving(model, serve_args, scratch / "serve.log") as port:
             remote = percentiles(http_latency(port, body, args.requests))
             answered, failed = throughput(port, body, args.concurrency, args.duration)
 
