@@ -715,6 +715,14 @@ def as_category_strings(column: pd.Series) -> pd.Series:
     missing values still matches the category ``"1"``.
     """
     present = column.notna()
+    if isinstance(column.dtype, pd.StringDtype):  # text already: only the container changes
+        return column.astype(object).where(present, np.nan)
+    if column.dtype == object:
+        mask = present.to_numpy()
+        cells = column.to_numpy()
+        if all(type(cell) is str for cell, keep in zip(cells, mask) if keep):
+            # Already text (JSON strings, CSV cells, a validated column): no conversion.
+            return column if mask.all() else column.where(present, np.nan)
     values = column.dropna()
     # Beyond 2**53 floats are not exact integers (and may not fit Int64): keep them as floats.
     if pd.api.types.is_float_dtype(column) and ((values % 1 == 0) & (values.abs() <= 2**53)).all():

@@ -3,7 +3,9 @@
 Configuration comes from the environment: every ``<PREFIX>_<KEY>`` variable becomes the
 Flask config value ``<KEY>`` (JSON values are parsed), where ``<PREFIX>`` is
 :data:`CONFIG_PREFIX`, the package name in capitals; for example ``<PREFIX>_MODEL_PATH``,
-``<PREFIX>_MAX_BATCH_ROWS`` and ``<PREFIX>_MAX_CONTENT_LENGTH``.
+``<PREFIX>_MAX_BATCH_ROWS`` and ``<PREFIX>_MAX_CONTENT_LENGTH``. Micro-batching of
+concurrent requests (:mod:`.batching`) is set by ``<PREFIX>_MICROBATCH_MAX_ROWS`` (0 turns
+it off) and ``<PREFIX>_MICROBATCH_MAX_WAIT_MS``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
 from ..errors import ConfigError
+from .batching import DEFAULT_MAX_ROWS, DEFAULT_MAX_WAIT_MS, MicroBatcher
 from .errors import REQUEST_ID_HEADER, ApiError, error_body, request_id
 from .metrics import ServiceMetrics
 from .openapi import build_openapi
@@ -29,6 +32,7 @@ from .routes import (
     Service,
     blueprint,
     current_service,
+    scorer,
 )
 from .served import ServedModel
 
@@ -38,6 +42,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "DEBUG": False,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_BATCH_ROWS": 1000,
+    "MICROBATCH_MAX_ROWS": DEFAULT_MAX_ROWS,
+    "MICROBATCH_MAX_WAIT_MS": DEFAULT_MAX_WAIT_MS,
 }
 
 logger = logging.getLogger(__name__)
@@ -103,7 +109,8 @@ def create_app(
     Raises
     ------
     ConfigError
-        When ``MAX_BATCH_ROWS`` or ``MAX_CONTENT_LENGTH`` is not a positive integer.
+        When ``MAX_BATCH_ROWS`` or ``MAX_CONTENT_LENGTH`` is not a positive integer, or
+        ``MICROBATCH_MAX_ROWS`` or ``MICROBATCH_MAX_WAIT_MS`` is negative.
     """
     app = Flask(__name__, static_folder=None)
     app.request_class = Request
@@ -112,6 +119,8 @@ def create_app(
     app.config.update(config or {})
     _positive_int(app.config, "MAX_CONTENT_LENGTH")
     max_rows = _positive_int(app.config, "MAX_BATCH_ROWS")
+    batch_rows = int(_non_negative(app.config, "MICROBATCH_MAX_ROWS", integer=True))
+    batch_wait = _non_negative(app.config, "MICROBATCH_MAX_WAIT_MS", integer=False) / 1000
     path = model_path if model_path is not None else app.config.get("MODEL_PATH")
     if path:
         model = ServedModel.load(str(path))
@@ -121,11 +130,16 @@ def create_app(
         )
         logger.error("no model to serve: %s", model.error)
     app.register_blueprint(blueprint)
+    metrics = ServiceMetrics(model)
+
     app.extensions[EXTENSION] = Service(
         model=model,
-        metrics=ServiceMetrics(model),
+        metrics=metrics,
         openapi=build_openapi(app, model, max_rows),
         max_rows=max_rows,
+        batcher=MicroBatcher(
+            scorer(model), max_rows=batch_rows, max_wait=batch_wait, observe=metrics.observe_batch
+        ),
     )
     app.before_request(_start_request)
     app.after_request(_finish_request)
@@ -140,6 +154,15 @@ def _positive_int(config: dict[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{CONFIG_PREFIX}_{key} must be a positive integer, got {value!r}")
     return value
+
+
+def _non_negative(config: dict[str, Any], key: str, *, integer: bool) -> float:
+    value = config[key]
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not 0 <= value < float("inf"):
+        kind = "integer" if integer else "number"
+        raise ConfigError(f"{CONFIG_PREFIX}_{key} must be a non-negative {kind}, got {value!r}")
+    return float(value)
 
 
 def _start_request() -> None:

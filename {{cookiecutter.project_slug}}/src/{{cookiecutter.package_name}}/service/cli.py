@@ -10,6 +10,12 @@ from pathlib import Path
 import click
 
 from ..options import model_option, resolve_model_dir
+from . import MICROBATCH_MAX_ROWS as DEFAULT_MAX_ROWS
+from . import MICROBATCH_MAX_WAIT_MS as DEFAULT_MAX_WAIT_MS
+
+_PREFIX = __name__.partition(".")[0].upper()
+DEFAULT_THREADS = 16
+"""Request threads per worker: up to this many concurrent requests share one model call."""
 
 
 @click.command()
@@ -25,11 +31,26 @@ from ..options import model_option, resolve_model_dir
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
-    default=1,
+    default=DEFAULT_THREADS,
     show_default=True,
     help="Threads per worker that run requests; slow clients never hold one (they are "
-    "read ahead in the worker's event loop). More than 1 only helps when requests wait on "
-    "I/O: scoring holds the GIL.",
+    "read ahead in the worker's event loop). Concurrent requests of a worker are scored "
+    "together (micro-batching), so more threads mean larger batches.",
+)
+@click.option(
+    "--batch-max-rows",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Most rows of concurrent requests scored in one model call; 0 scores every "
+    f"request alone [default: ${_PREFIX}_MICROBATCH_MAX_ROWS, else {DEFAULT_MAX_ROWS}].",
+)
+@click.option(
+    "--batch-max-wait-ms",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Most milliseconds a batch waits for requests already being read; a request that "
+    f"arrives alone never waits [default: ${_PREFIX}_MICROBATCH_MAX_WAIT_MS, else "
+    f"{DEFAULT_MAX_WAIT_MS:g}].",
 )
 @click.option(
     "--timeout",
@@ -48,16 +69,31 @@ def serve(
     workers: int | None,
     threads: int,
     timeout: int,
+    batch_max_rows: int | None,
+    batch_max_wait_ms: float | None,
     dev: bool,
 ) -> None:
     """Serve the model over HTTP with gunicorn."""
     from .server import run_dev_server, run_gunicorn
 
     model_path = resolve_model_dir(model_dir).resolve()
+    config: dict[str, int | float] = {}
+    if batch_max_rows is not None:
+        config["MICROBATCH_MAX_ROWS"] = batch_max_rows
+    if batch_max_wait_ms is not None:
+        config["MICROBATCH_MAX_WAIT_MS"] = batch_max_wait_ms
     if dev:
-        run_dev_server(model_path, host, port)
+        run_dev_server(model_path, host, port, config)
     else:
-        run_gunicorn(model_path, host, port, workers=workers, threads=threads, timeout=timeout)
+        run_gunicorn(
+            model_path,
+            host,
+            port,
+            workers=workers,
+            threads=threads,
+            timeout=timeout,
+            config=config,
+        )
 
 
 COMMANDS = (serve,)

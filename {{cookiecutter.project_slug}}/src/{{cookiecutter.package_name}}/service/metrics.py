@@ -49,6 +49,8 @@ FAILURE_LOG_INTERVAL = 60.0
 _REASON = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _Observe = TypeVar("_Observe", bound=Callable[..., None])
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_SIZE_BUCKETS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0)
+QUEUE_WAIT_BUCKETS = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 _FALLBACK_VALUE_BUCKETS = (-1000.0, -100.0, -10.0, -1.0, 0.0, 1.0, 10.0, 100.0, 1000.0)
 _MEAN_MULTIPLES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0)
 
@@ -144,6 +146,17 @@ class ServiceMetrics:
             "Prediction requests refused because of their input, by error code.",
             ["reason"],
         )
+        self.batch_size = self._histogram(
+            "batch_size", "Requests scored together in one model call.", BATCH_SIZE_BUCKETS
+        )
+        self.batch_rows = self._histogram(
+            "batch_rows", "Rows scored together in one model call.", BATCH_SIZE_BUCKETS
+        )
+        self.queue_wait = self._histogram(
+            "batch_queue_wait_seconds",
+            "Seconds a validated request waited before its batch was scored.",
+            QUEUE_WAIT_BUCKETS,
+        )
         self.skew = self._counter(
             "feature_skew",
             "Input values unlike the training data, by feature and kind "
@@ -153,6 +166,19 @@ class ServiceMetrics:
 
     def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
         return Counter(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
+
+    def _histogram(self, name: str, documentation: str, buckets: tuple[float, ...]) -> Histogram:
+        return Histogram(
+            name, documentation, namespace=NAMESPACE, buckets=buckets, registry=self.registry
+        )
+
+    @_never_fails
+    def observe_batch(self, requests: int, rows: int, waits: list[float]) -> None:
+        """Record one model call of the micro-batcher: its requests, rows and queue waits."""
+        self.batch_size.observe(requests)
+        self.batch_rows.observe(rows)
+        for seconds in waits:
+            self.queue_wait.observe(seconds)
 
     @_never_fails
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:

@@ -23,6 +23,7 @@ from ..artifact import Artifact
 from ..schema import Schema
 from ..scoring import score_features
 from ..tasks import Predictions
+from .batching import MicroBatcher
 from .metrics import ServiceMetrics
 from .openapi import error_responses, operation, response
 from .payloads import CSV, JSON, parse_invocation, parse_predict
@@ -50,12 +51,15 @@ class Service:
         The OpenAPI document.
     max_rows : int
         Most rows accepted in one prediction request.
+    batcher : MicroBatcher
+        Scores concurrent prediction requests together.
     """
 
     model: ServedModel
     metrics: ServiceMetrics
     openapi: dict[str, Any]
     max_rows: int
+    batcher: MicroBatcher
 
 
 def current_service() -> Service:
@@ -169,15 +173,28 @@ def openapi() -> ResponseReturnValue:
 def _score_request(
     endpoint: str, parse: Callable[[bytes, str, Schema, int], pd.DataFrame]
 ) -> tuple[Artifact, Predictions]:
-    """Parse and validate the request body with ``parse``, score it and record metrics."""
+    """Parse and validate the request body with ``parse``, score it and record metrics.
+
+    Validation is this request's own; scoring may be shared with concurrent requests
+    (:class:`~.batching.MicroBatcher`), with the same answers.
+    """
     service = current_service()
     artifact = service.model.require()
-    features = parse(
-        request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
+    body, mimetype = request.get_data(cache=False), request.mimetype
+    features, predictions = service.batcher.submit(
+        lambda: parse(body, mimetype, artifact.schema, service.max_rows)
     )
-    predictions = score_features(artifact, features)
     _observe(endpoint, artifact, features, predictions)
     return artifact, predictions
+
+
+def scorer(model: ServedModel) -> Callable[[pd.DataFrame], Predictions]:
+    """The one model call of the prediction endpoints, for the :class:`~.batching.MicroBatcher`."""
+
+    def score(features: pd.DataFrame) -> Predictions:
+        return score_features(model.require(), features)
+
+    return score
 
 
 def _observe(

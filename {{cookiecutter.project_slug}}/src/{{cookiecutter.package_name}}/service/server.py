@@ -45,9 +45,12 @@ class ServiceApplication(BaseApplication):
         gunicorn settings (see :func:`gunicorn_options`).
     """
 
-    def __init__(self, model_path: Path, options: dict[str, Any]) -> None:
+    def __init__(
+        self, model_path: Path, options: dict[str, Any], config: dict[str, Any] | None = None
+    ) -> None:
         self.model_path = model_path
         self.options = options
+        self.config = config or {}
         super().__init__()
 
     def load_config(self) -> None:
@@ -61,11 +64,18 @@ class ServiceApplication(BaseApplication):
         from .app import create_app
 
         _limit_native_threads()
-        return create_app(self.model_path)
+        return create_app(self.model_path, self.config)
 
 
 def run_gunicorn(
-    model_path: Path, host: str, port: int, *, workers: int | None, threads: int, timeout: int
+    model_path: Path,
+    host: str,
+    port: int,
+    *,
+    workers: int | None,
+    threads: int,
+    timeout: int,
+    config: dict[str, Any] | None = None,
 ) -> None:
     """Serve with gunicorn until SIGTERM or SIGINT, then shut down gracefully.
 
@@ -88,13 +98,17 @@ def run_gunicorn(
         :class:`~.worker.ServiceWorker`, which reads them ahead without a thread).
     timeout : int
         Seconds before a silent worker is restarted, and the graceful-shutdown grace.
+    config : dict, optional
+        App config values (for example ``MICROBATCH_MAX_ROWS``), over the environment's.
     """
     options = gunicorn_options(host, port, workers=workers, threads=threads, timeout=timeout)
     with _metrics_directory():
-        ServiceApplication(model_path, options).run()
+        ServiceApplication(model_path, options, config).run()
 
 
-def run_dev_server(model_path: Path, host: str, port: int) -> None:
+def run_dev_server(
+    model_path: Path, host: str, port: int, config: dict[str, Any] | None = None
+) -> None:
     """Serve with Flask's single-process development server, for local use only."""
     from .app import create_app
 
@@ -102,7 +116,7 @@ def run_dev_server(model_path: Path, host: str, port: int) -> None:
         "starting Flask's development server: not for production; "
         "run `serve` without --dev to use gunicorn"
     )
-    app = create_app(model_path)
+    app = create_app(model_path, config)
     app.run(host=host, port=port, debug=app.debug, use_reloader=False)
 
 

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from .. import server
-from ..cli import serve
+from ..cli import DEFAULT_THREADS, serve
 
 
 @pytest.fixture
@@ -36,6 +36,8 @@ def test_serve_runs_gunicorn_with_its_options(runs, artifact_dir):
         "--workers": 3,
         "--threads": 2,
         "--timeout": 10,
+        "--batch-max-rows": 8,
+        "--batch-max-wait-ms": 0.5,
     }
     result = invoke("--model", artifact_dir, *[item for pair in options.items() for item in pair])
     assert result.exit_code == 0, result.output
@@ -43,7 +45,12 @@ def test_serve_runs_gunicorn_with_its_options(runs, artifact_dir):
         (
             "gunicorn",
             (artifact_dir.resolve(), "0.0.0.0", 9000),
-            {"workers": 3, "threads": 2, "timeout": 10},
+            {
+                "workers": 3,
+                "threads": 2,
+                "timeout": 10,
+                "config": {"MICROBATCH_MAX_ROWS": 8, "MICROBATCH_MAX_WAIT_MS": 0.5},
+            },
         )
     ]
 
@@ -56,7 +63,7 @@ def test_serve_defaults_to_the_latest_model_on_localhost(runs, artifact_dir, mon
         (
             "gunicorn",
             (artifact_dir.resolve(), "127.0.0.1", 8000),
-            {"workers": None, "threads": 1, "timeout": 30},
+            {"workers": None, "threads": DEFAULT_THREADS, "timeout": 30, "config": {}},
         )
     ]
 
@@ -64,12 +71,20 @@ def test_serve_defaults_to_the_latest_model_on_localhost(runs, artifact_dir, mon
 def test_serve_dev_runs_the_development_server(runs, artifact_dir):
     result = invoke("--model", artifact_dir, "--port", 5000, "--dev")
     assert result.exit_code == 0, result.output
-    assert runs == [("dev", (artifact_dir.resolve(), "127.0.0.1", 5000))]
+    assert runs == [("dev", (artifact_dir.resolve(), "127.0.0.1", 5000, {}))]
 
 
 @pytest.mark.parametrize(
     "option",
-    [("--port", 70000), ("--port", -1), ("--workers", 0), ("--threads", 0), ("--timeout", 0)],
+    [
+        ("--port", 70000),
+        ("--port", -1),
+        ("--workers", 0),
+        ("--threads", 0),
+        ("--timeout", 0),
+        ("--batch-max-rows", -1),
+        ("--batch-max-wait-ms", -1),
+    ],
 )
 def test_serve_refuses_out_of_range_options(runs, artifact_dir, option):
     result = invoke("--model", artifact_dir, *option)
