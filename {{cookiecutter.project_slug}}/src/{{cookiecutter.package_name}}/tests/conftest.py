@@ -8,6 +8,7 @@ runs for binary classification, multiclass classification and regression, on dat
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -214,3 +215,20 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def restore_logging():
+    """The CLI configures logging for the process; put the test session's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def in_tmp_dir(tmp_path, monkeypatch, restore_logging):
+    """Run a test in an empty directory (CLI commands write relative paths) and return it."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -1,7 +1,6 @@
 """The command line: every command through CliRunner, every error path, start-up cost."""
 
 import json
-import logging
 import os
 import re
 import shutil
@@ -25,15 +24,7 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 HOLDOUT = default_config_path().parent / "sample" / "holdout.csv"
 
 
-@pytest.fixture(autouse=True)
-def in_tmp_dir(tmp_path, monkeypatch):
-    """Run each test in an empty directory and restore logging afterwards."""
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield tmp_path
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("in_tmp_dir")
 
 
 def invoke(*args, env=None):

@@ -2,7 +2,6 @@
 holdout that training splits off when none is configured, end to end through the CLI."""
 
 import json
-import logging
 import shutil
 
 import numpy as np
@@ -19,16 +18,7 @@ from ..tasks import BINARY, REGRESSION_TASK
 from ..train import split_holdout
 from ..workflows import HOLDOUT_FILE, evaluate_artifact
 
-
-@pytest.fixture(autouse=True)
-def in_tmp_dir(tmp_path, monkeypatch):
-    """Run each test in an empty directory and restore logging afterwards."""
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield tmp_path
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("in_tmp_dir")
 
 
 def invoke(*args):

@@ -8,7 +8,6 @@ SIGTERM leaves neither partial output nor temporary files.
 
 import errno
 import io
-import logging
 import os
 import signal
 import stat
@@ -54,14 +53,7 @@ def leftovers(directory):
     return sorted(str(p) for p in Path(directory).rglob(".*") if p.name != ".")
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """The CLI configures logging; put the test session's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def invoke(*args):
