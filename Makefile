@@ -29,8 +29,8 @@ test-slow: $(STAMP) ## Run only the slow checks that install and run generated p
 	$(PY) -m pytest -m slow
 
 lint: $(STAMP) ## Lint the template's own tests, hooks and Jinja extension
-	$(PY) -m black --check tests hooks local_extensions.py
-	$(PY) -m flake8 --max-line-length 99 --extend-ignore E203,W503 tests hooks local_extensions.py
+	$(PY) -m black --check tests hooks
+	$(PY) -m flake8 --max-line-length 99 --extend-ignore E203,W503 tests hooks
 
 demo: $(STAMP) ## Render the default project into .demo/ and run it end to end
 	$(PY) tests/demo.py $(DEMO)

@@ -17,6 +17,7 @@ from pathlib import Path
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 PACKAGE = ANSWERS["package_name"]
 INCLUDE_API = ANSWERS["include_api"] == "yes"
+TRACKING = ANSWERS.get("experiment_tracking", "none") == "mlflow"
 CI = ANSWERS["ci"]
 LICENSE = ANSWERS["license"]
 
@@ -24,6 +25,8 @@ LICENSE = ANSWERS["license"]
 OPTIONAL_PATHS = {
     f"src/{PACKAGE}/service": INCLUDE_API,
     "docs/http-api.md": INCLUDE_API,
+    f"src/{PACKAGE}/tracking": TRACKING,
+    "docs/tracking.md": TRACKING,
     "benchmarks/bench_http.py": INCLUDE_API,
     "benchmarks/bench_slow_clients.py": INCLUDE_API,
     "benchmarks/_service.py": INCLUDE_API,
@@ -37,7 +40,7 @@ NEXT_STEPS = """
 Created {slug}. Next steps:
 
     cd {slug}
-    make install   # editable install with the dev and docs tools
+    make install   # uv sync: .venv with the dev and docs tools; writes uv.lock (commit it)
     make train     # train on the bundled sample, save an artifact under models/
     make test      # the test suite with its coverage gate
     make help      # every other target

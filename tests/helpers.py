@@ -53,6 +53,9 @@ def covering_combinations() -> list[dict[str, str]]:
                             index % len(CHOICES["python_version"])
                         ],
                         "license": CHOICES["license"][index % len(CHOICES["license"])],
+                        "experiment_tracking": CHOICES["experiment_tracking"][
+                            index % len(CHOICES["experiment_tracking"])
+                        ],
                     }
                 )
                 index += 1

@@ -1,6 +1,6 @@
 """One cached virtual environment for running generated projects.
 
-Third-party dependencies (the union over all options, dev and docs extras included) are
+Third-party dependencies (the union over all options, dev and docs groups included) are
 installed once with uv into ``.cache/project-env``; each generated project is then installed
 into it editable and without dependencies, which takes a second.
 """
@@ -37,10 +37,15 @@ def ensure_env(full_project: Path) -> None:
         str(ENV_PYTHON),
         "-r",
         str(full_project / "pyproject.toml"),
+        # The dev and docs tools: PEP 735 dependency groups (path:group).
+        "--group",
+        f"{full_project / 'pyproject.toml'}:dev",
+        "--group",
+        f"{full_project / 'pyproject.toml'}:docs",
+        # pyspark and pyarrow: the generated Spark tests run in one render (see
+        # test_generated_projects.py); pyspark is large, uv caches it after the first install.
         "--extra",
-        "dev",
-        "--extra",
-        "docs",
+        "spark",
         "schemathesis>=4.0",
         # MLflow's scoring client (mlflow.pyfunc.scoring_server.client), without the server.
         "mlflow-skinny>=3.0",

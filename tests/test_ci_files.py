@@ -14,7 +14,7 @@ import yaml
 
 from helpers import COMBINATIONS, PYTHON, combo_id, run_ok
 
-ALL_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+ALL_PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
 DOC_PAGES_ALWAYS = [
     "getting-started",
     "configuration",
@@ -22,6 +22,7 @@ DOC_PAGES_ALWAYS = [
     "model-artifact",
     "operations",
     "extending",
+    "spark",
     "production-readiness",
     "reference",
 ]
@@ -99,7 +100,7 @@ def test_ci_runs_the_pipeline(project):
 def test_github_matrix_covers_supported_pythons(project):
     context, path = project
     workflow = yaml.safe_load((path / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
-    assert set(workflow["jobs"]) == {"lint", "test", "docs", "build", "ml"}
+    assert set(workflow["jobs"]) == {"lint", "test", "readiness", "docs", "build", "ml"}
     matrix = workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"]
     assert matrix == supported_pythons(context["python_version"])
     assert workflow["jobs"]["ml"]["needs"] == "test"
@@ -131,7 +132,11 @@ def test_docs_toctree_lists_exactly_the_pages(project):
     docs = path / "docs"
     assert (docs / "http-api.md").is_file() == (context["include_api"] == "yes")
     pages = {page.stem for page in docs.glob("*.md")} - {"index"}
-    expected = set(DOC_PAGES_ALWAYS) | ({"http-api"} if context["include_api"] == "yes" else set())
+    expected = (
+        set(DOC_PAGES_ALWAYS)
+        | ({"http-api"} if context["include_api"] == "yes" else set())
+        | ({"tracking"} if context["experiment_tracking"] == "mlflow" else set())
+    )
     assert pages == expected
     index = (docs / "index.md").read_text(encoding="utf-8")
     (toctree,) = TOCTREE.findall(index)

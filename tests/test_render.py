@@ -99,6 +99,14 @@ OPTIONAL_FILES = {
         "Dockerfile",
         ".dockerignore",
     ],
+    ("experiment_tracking", "mlflow"): [
+        f"{SRC}/tracking/__init__.py",
+        f"{SRC}/tracking/cli.py",
+        f"{SRC}/tracking/observer.py",
+        f"{SRC}/tracking/store.py",
+        f"{SRC}/tracking/tests/conftest.py",
+        "docs/tracking.md",
+    ],
     ("ci", "github"): [".github/workflows/ci.yml", ".github/dependabot.yml"],
     ("ci", "gitlab"): [".gitlab-ci.yml"],
 }
@@ -110,9 +118,10 @@ ABSENT_WHEN = {
 SERVICE_WORDS = re.compile(r"flask|gunicorn|prometheus|\bserve\b|dockerfile", re.IGNORECASE)
 
 # Jinja left in a path, and Jinja left in a file: an expression that names a variable or a
-# statement tag (code may hold "}}", as in nested dict literals, so that alone proves nothing).
+# statement tag (code may hold "}}", as in nested dict literals, or "%}", as in the f-string
+# format "{share:.1%}", so those alone prove nothing).
 UNRENDERED_PATH = re.compile(r"\{\{|\}\}|\{%|%\}")
-UNRENDERED = re.compile(r"\{\{-?\s*[A-Za-z_]|\{%|%\}")
+UNRENDERED = re.compile(r"\{\{-?\s*[A-Za-z_]|\{%")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 # Only these differ between the classification and the regression render of src/.
 TASK_SPECIFIC = f"{SRC}/resources/"
@@ -163,6 +172,27 @@ def test_no_trace_of_the_service_without_it(project):
             context = text[max(0, match.start() - 60) : match.end() + 40]
             traces.append(f"{item.relative_to(path)}: {context!r}")
     assert not traces, "\n".join(traces)
+
+
+@pytest.mark.parametrize(
+    "project",
+    [combo for combo in COMBINATIONS if combo["experiment_tracking"] == "none"],
+    ids=combo_id,
+    indirect=True,
+)
+def test_no_trace_of_mlflow_without_tracking(project):
+    """The service speaks MLflow's scoring protocol (``/invocations``): not tracking."""
+    _, path = project
+    traces = []
+    for item in generated_files(path):
+        relative = str(item.relative_to(path))
+        if relative.startswith((f"{SRC}/service/", "docs/http-api.md")):
+            continue
+        text = item.read_text(encoding="utf-8")
+        for match in re.finditer(r"mlflow|mlruns|sqlalchemy", text, re.IGNORECASE):
+            traces.append(f"{relative}: {text[max(0, match.start() - 60) : match.end() + 40]!r}")
+    assert not traces, "\n".join(traces)
+    assert not (path / SRC / "tracking").exists()
 
 
 @pytest.mark.parametrize("include_api", CHOICES["include_api"])
@@ -255,10 +285,11 @@ def test_pyproject_follows_options(project):
     assert meta["requires-python"] == f">={context['python_version']}"
     assert meta["scripts"] == {"my-ml-project": f"{PACKAGE}.cli:main"}
     versions = [c.rsplit(" ", 1)[-1] for c in meta["classifiers"] if "Python :: 3." in c]
-    assert versions[0] == context["python_version"] and versions[-1] == "3.13"
+    assert versions[0] == context["python_version"] and versions[-1] == "3.14"
     deps = " ".join(meta["dependencies"])
     assert ("flask" in deps) == (context["include_api"] == "yes")
     assert ("gunicorn" in deps) == (context["include_api"] == "yes")
+    assert ("mlflow-skinny" in deps) == (context["experiment_tracking"] == "mlflow")
     if context["license"] == "Proprietary":
         assert meta["license"] == "LicenseRef-Proprietary"
         assert "Private :: Do Not Upload" in meta["classifiers"]

@@ -19,7 +19,7 @@ try:
     release = metadata.version("{{ cookiecutter.project_slug }}")
 except metadata.PackageNotFoundError as error:  # pragma: no cover - only without an install
     raise RuntimeError(
-        "Install the project before building the docs: python -m pip install -e '.[docs]'"
+        "Install the project before building the docs: make install (uv sync --all-groups)"
     ) from error
 version = ".".join(release.split(".")[:2])
 
@@ -35,7 +35,9 @@ extensions = [
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+# _generated/ holds pages written by `make docs` (the readiness table) for other pages
+# to include; it is not a page of its own.
+exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 nitpicky = False
 
 # MyST: generate anchors for headings down to level 3 so pages can link to sections.

@@ -30,6 +30,7 @@ from . import DISTRIBUTION
 from .data import file_sha256
 from .errors import ArtifactError
 from .features import TabularPreprocessor
+from .learners import LEARNER_TYPES
 from .files import output_directory
 from .metadata import ArtifactMetadata, EvaluationSettings, RecordedMetrics, TrainingRecord
 from .model import TabularClassifier, TabularModel, TabularRegressor
@@ -46,7 +47,7 @@ METADATA_FILE = "metadata.json"
 TRUSTED_TYPES = (
     *(
         f"{cls.__module__}.{cls.__qualname__}"
-        for cls in (TabularPreprocessor, TabularClassifier, TabularRegressor)
+        for cls in (TabularPreprocessor, TabularClassifier, TabularRegressor, *LEARNER_TYPES)
     ),
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -95,6 +96,7 @@ def save_artifact(
     settings: EvaluationSettings | None = None,
     version: str | None = None,
     extra_files: Mapping[str, Callable[[Path], object]] | None = None,
+    run_id: str | None = None,
 ) -> Path:
     """Save a fitted model as a new versioned artifact directory.
 
@@ -119,6 +121,8 @@ def save_artifact(
     extra_files : mapping of str to callable, optional
         More files of the artifact (such as a split-off holdout): each writer is called
         with the file's path inside the staging directory, so they appear atomically.
+    run_id : str, optional
+        The experiment-tracking run that trained the model.
 
     Returns
     -------
@@ -159,6 +163,7 @@ def save_artifact(
             hyperparameters=_jsonable(model.get_params()),
             metrics=metrics,
             settings=settings or EvaluationSettings(),
+            run_id=run_id,
         )
         (staging / METADATA_FILE).write_text(
             json.dumps(metadata.to_dict(), indent=2) + "\n", encoding="utf-8"

@@ -10,6 +10,11 @@ Callers holding a data contract pass its non-numeric columns as ``text_columns``
 stay text in every chunk whatever its values. A UTF-8 byte-order mark is skipped, and the
 separator (``,``, ``;``, tab or ``|``) is detected from each file's header line unless
 given.
+
+Parquet files (``.parquet`` or ``.pq``, or a directory of them, as Spark writes) are read
+through pyarrow, which is an optional dependency (the ``parquet`` extra): their columns are
+typed, so they are used as they are. :func:`table_format` is the one place that decides
+which format a path holds.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
 
+from . import DISTRIBUTION
 from .columns import parse_numbers
 from .errors import DataError
 
@@ -31,6 +38,136 @@ SEPARATORS = (",", ";", "\t", "|")
 """Separators :func:`sniff_separator` chooses from."""
 _SNIFF_BYTES = 1 << 16
 _ENCODING = "utf-8-sig"  # UTF-8, skipping a byte-order mark
+CSV, PARQUET = "csv", "parquet"
+PARQUET_SUFFIXES = (".parquet", ".pq")
+"""File name endings read as Parquet; any other file is read as CSV."""
+
+
+def is_uri(path: str | Path) -> bool:
+    """Whether ``path`` is a URI with a scheme (``s3a://``, ``hdfs://``...), not a local path."""
+    scheme, separator, _ = str(path).partition("://")
+    return bool(separator) and scheme.isidentifier()
+
+
+def table_format(path: str | Path) -> str:
+    """The format of a table at ``path``: :data:`PARQUET` or :data:`CSV`.
+
+    A name ending in one of :data:`PARQUET_SUFFIXES` is Parquet. A local directory is
+    Parquet unless its data files are ``.csv``; a URI without such a suffix is Parquet
+    (what Spark writes). Any other file is CSV.
+    """
+    name = str(path).rstrip("/").lower()
+    if name.endswith(PARQUET_SUFFIXES):
+        return PARQUET
+    if is_uri(path):
+        return CSV if name.endswith((".csv", ".tsv", ".txt")) else PARQUET
+    if Path(path).is_dir():
+        files = _data_files(Path(path))
+        if files and all(file.name.lower().endswith((".csv", ".tsv", ".txt")) for file in files):
+            return CSV
+        return PARQUET
+    return CSV
+
+
+def parquet_files(path: str | Path) -> list[Path]:
+    """The Parquet files of a file or a directory (sorted, hidden and ``_SUCCESS`` skipped).
+
+    Raises
+    ------
+    DataError
+        When the path does not exist or the directory holds no data file.
+    """
+    source = Path(path)
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise DataError(f"data file not found: {source}")
+    files = _data_files(source)
+    if not files:
+        raise DataError(f"data file not found: directory {source} holds no Parquet files")
+    return files
+
+
+def table_size(path: str | Path) -> int:
+    """Bytes of the data files at ``path`` (a file, or a directory's data files); 0 if none."""
+    source = Path(path)
+    if source.is_file():
+        return source.stat().st_size
+    if source.is_dir():
+        return sum(file.stat().st_size for file in _data_files(source))
+    return 0
+
+
+def _data_files(directory: Path) -> list[Path]:
+    """Files under ``directory``, sorted, skipping those Spark and Hadoop hide (``.``, ``_``)."""
+    return sorted(
+        file
+        for file in directory.rglob("*")
+        if file.is_file()
+        and not any(part.startswith((".", "_")) for part in file.relative_to(directory).parts)
+    )
+
+
+def require_pyarrow() -> Any:
+    """Import pyarrow's Parquet module, or explain in one line which extra installs it."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(
+            f"reading or writing Parquet needs pyarrow: pip install '{DISTRIBUTION}[parquet]'"
+        ) from None
+    return pq
+
+
+def iter_parquet_chunks(
+    path: str | Path,
+    chunksize: int,
+    on_file: Any = None,
+) -> Generator[pd.DataFrame, None, None]:
+    """Yield the rows of a Parquet file or directory in chunks of at most ``chunksize``.
+
+    Files are read in name order, row group by row group, so memory stays flat and the rows
+    come in the order Spark or pandas wrote them. Dictionary-encoded (categorical) columns
+    are returned as plain values.
+
+    Parameters
+    ----------
+    path : str or Path
+        A Parquet file or a directory of them.
+    chunksize : int
+        Most rows per chunk.
+    on_file : callable, optional
+        Called with ``(file, rows read from it so far, its rows)`` as each chunk is read.
+
+    Raises
+    ------
+    DataError
+        When pyarrow is missing, or a file is missing or is not valid Parquet.
+    """
+    pq = require_pyarrow()
+    for file in parquet_files(path):
+        with _parsing(f"input file {file}", "Parquet"), pq.ParquetFile(file) as parquet:
+            total, done = parquet.metadata.num_rows, 0
+            for batch in parquet.iter_batches(batch_size=chunksize):
+                done += batch.num_rows
+                if on_file is not None:
+                    on_file(file, done, total)
+                yield _plain_columns(batch.to_pandas())
+
+
+def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text and categorical (dictionary-encoded) columns as ``object``, as the CSV reader's."""
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, (pd.CategoricalDtype, pd.StringDtype)):
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), np.nan)
+    return frame
+
+
+def _read_parquet(path: str | Path) -> pd.DataFrame:
+    chunks = list(iter_parquet_chunks(path, 1 << 20))
+    if not chunks:
+        return pd.DataFrame()
+    return pd.concat(chunks, ignore_index=True)
 
 
 def sniff_separator(sample: bytes) -> str:
@@ -57,12 +194,13 @@ def file_sha256(path: str | Path) -> str:
 def read_table(
     path: str | Path, *, text_columns: Collection[str] = (), sep: str | None = None
 ) -> pd.DataFrame:
-    """Load a whole CSV file into a DataFrame.
+    """Load a whole CSV file (or Parquet file or directory) into a DataFrame.
 
     Parameters
     ----------
     path : str or Path
-        The CSV file; the first line must hold the column names.
+        The CSV file, whose first line must hold the column names, or Parquet data (see
+        :func:`table_format`).
     text_columns : collection of str
         Columns kept as text whatever their values (a data contract's non-numeric ones).
     sep : str, optional
@@ -76,8 +214,13 @@ def read_table(
     Raises
     ------
     DataError
-        When the file is missing, unreadable, empty or not parseable as CSV.
+        When the file is missing, unreadable, empty or not parseable as CSV (or Parquet).
     """
+    if table_format(path) == PARQUET:
+        frame = _read_parquet(path)
+        if frame.empty:
+            raise DataError(f"data file {path} has no rows")
+        return frame
     source = _existing_file(path)
     with _parsing(f"data file {source}"):
         if sep is None:
@@ -177,14 +320,14 @@ def _existing_file(path: str | Path) -> Path:
 
 
 @contextmanager
-def _parsing(what: str) -> Iterator[None]:
+def _parsing(what: str, kind: str = "CSV") -> Iterator[None]:
     """Turn the parser's exceptions into one-line :class:`DataError` messages."""
     try:
         yield
     except pd.errors.EmptyDataError:
         raise DataError(f"{what} is empty") from None
     except (ValueError, OverflowError) as exc:  # ParserError and UnicodeDecodeError included
-        raise DataError(f"{what} is not a valid CSV file: {_first_line(exc)}") from None
+        raise DataError(f"{what} is not a valid {kind} file: {_first_line(exc)}") from None
     except OSError as exc:
         raise DataError(f"cannot read {what}: {exc.strerror or exc}") from None
 

@@ -36,3 +36,25 @@ class DataError(ProjectError):
 
 class ArtifactError(ProjectError):
     """A model artifact is missing, incomplete, tampered with or incompatible."""
+
+
+class PredictionError(ProjectError):
+    """The model answered something that cannot be used: NaN or infinite predictions.
+
+    The model's fault, not the input's: the rows met the data contract.
+
+    Parameters
+    ----------
+    message : str
+        One line naming how many rows, and which.
+    rows : sequence of int
+        Positions (0-based) of the offending rows in the scored batch.
+    """
+
+    def __init__(self, message: str, rows: tuple[int, ...] = ()) -> None:
+        super().__init__(message, rows)
+        self.message = message
+        self.rows = tuple(rows)
+
+    def __str__(self) -> str:
+        return self.message

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from .columns import KINDS
-from .config import QualityConfig
+from .config import QualityConfig, SliceThresholds
 from .errors import ArtifactError
 from .schema import (
     CLASSIFICATION,
@@ -87,6 +87,9 @@ class ArtifactMetadata:
         Holdout metrics, when the config named a holdout.
     settings : EvaluationSettings
         Holdout, slice columns and quality thresholds for later evaluations.
+    run_id : str or None
+        The experiment-tracking run that trained the model, when one was tracked
+        (absent from files written before tracking existed, which still read).
     format_version : int
         Version of this layout.
     """
@@ -104,6 +107,7 @@ class ArtifactMetadata:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: RecordedMetrics | None = None
     settings: EvaluationSettings = field(default_factory=EvaluationSettings)
+    run_id: str | None = None
     format_version: int = FORMAT_VERSION
 
     @property
@@ -166,6 +170,7 @@ class ArtifactMetadata:
                 else None
             ),
             settings=_settings(settings),
+            run_id=top.optional_string("run_id"),
         )
 
 
@@ -298,7 +303,31 @@ def _settings(fields: _Fields) -> EvaluationSettings:
             minimum={k: v for k, v in quality.number_map("minimum").items() if v is not None},
             maximum={k: v for k, v in quality.number_map("maximum").items() if v is not None},
             baseline_margin=quality.optional_number("baseline_margin"),
+            slices=_slice_thresholds(quality.optional_table("slices")),
         ),
+    )
+
+
+def _slice_thresholds(fields: _Fields | None) -> SliceThresholds:
+    """``settings.quality.slices``; absent in artifacts saved before slices were judged."""
+    if fields is None:
+        return SliceThresholds()
+
+    def numbers(key: str) -> dict[str, float]:
+        if key not in fields.raw:
+            return {}
+        return {k: v for k, v in fields.number_map(key).items() if v is not None}
+
+    return SliceThresholds(
+        min_rows=(
+            fields.integer("min_rows") if "min_rows" in fields.raw else SliceThresholds.min_rows
+        ),
+        minimum=numbers("minimum"),
+        maximum=numbers("maximum"),
+        sensitive_columns=(
+            fields.strings("sensitive_columns") if "sensitive_columns" in fields.raw else ()
+        ),
+        max_gap=numbers("max_gap"),
     )
 
 

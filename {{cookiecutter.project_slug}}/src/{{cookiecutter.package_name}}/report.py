@@ -1,4 +1,5 @@
-"""The evaluation report: ``metrics.json``, the task's plots and a Markdown model card.
+"""The evaluation report: ``metrics.json``, the task's plots, a Markdown model card and
+``report.html`` (:mod:`.report_html`), with ``feature_importance.json`` when measured.
 
 It sits above evaluation and the quality gate and combines them; neither imports it.
 """
@@ -17,8 +18,10 @@ import pandas as pd
 
 from .evaluate import Evaluation
 from .files import staging_directory
+from .importance import IMPORTANCE_FILE, FeatureImportance
 from .metadata import ArtifactMetadata
 from .quality import GateResult
+from .report_html import HTML_FILE, html_report
 from .schema import Schema
 from .tasks import Task
 
@@ -36,8 +39,12 @@ def write_report(
     output_dir: str | Path,
     metadata: ArtifactMetadata,
     gate: GateResult | None = None,
+    importance: FeatureImportance | None = None,
 ) -> list[Path]:
-    """Write ``metrics.json``, the task's plots and ``model_card.md`` into ``output_dir``.
+    """Write ``metrics.json``, the task's plots, ``model_card.md`` and ``report.html``.
+
+    With ``importance`` (see :mod:`.importance`), also ``feature_importance.json``, and
+    both the card and the HTML page get a section on it.
 
     Files are written into a temporary directory beside ``output_dir`` and moved into place
     only once all of them exist, so an interrupted run (or a full disk) never leaves a
@@ -55,7 +62,9 @@ def write_report(
         The files written.
     """
     target_dir = Path(output_dir)
-    names = [METRICS_FILE, *(plot.filename for plot in task.plots), MODEL_CARD_FILE]
+    names = [METRICS_FILE, *(plot.filename for plot in task.plots), MODEL_CARD_FILE, HTML_FILE]
+    if importance is not None:
+        names.append(IMPORTANCE_FILE)
     with staging_directory(target_dir.absolute().parent, ".report-", target_dir) as staging:
         report = evaluation.to_dict()
         if gate is not None:
@@ -63,10 +72,19 @@ def write_report(
         (staging / METRICS_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         features, target = metadata.schema.split_training(frame)
         predictions = task.predict(model, features)
+        figures = []
         for plot in task.plots:
-            plot.save(target, predictions, staging)
+            figures.append((plot.title, plot.render(target, predictions)))
+            (staging / plot.filename).write_bytes(figures[-1][1])
         (staging / MODEL_CARD_FILE).write_text(
-            model_card(evaluation, metadata, task, gate), encoding="utf-8"
+            model_card(evaluation, metadata, task, gate, importance), encoding="utf-8"
+        )
+        if importance is not None:
+            (staging / IMPORTANCE_FILE).write_text(
+                json.dumps(importance.to_dict(), indent=2) + "\n", encoding="utf-8"
+            )
+        (staging / HTML_FILE).write_text(
+            html_report(evaluation, metadata, task, gate, figures, importance), encoding="utf-8"
         )
         target_dir.mkdir(parents=True, exist_ok=True)
         for name in names:
@@ -112,7 +130,11 @@ def markdown_code(value: object) -> str:
 
 
 def model_card(
-    evaluation: Evaluation, metadata: ArtifactMetadata, task: Task, gate: GateResult | None
+    evaluation: Evaluation,
+    metadata: ArtifactMetadata,
+    task: Task,
+    gate: GateResult | None,
+    importance: FeatureImportance | None = None,
 ) -> str:
     """Render the Markdown model card of an evaluated model.
 
@@ -160,6 +182,8 @@ def model_card(
                 cells = " | ".join(_format(group["metrics"].get(m)) for m in evaluation.metrics)
                 lines.append(f"| {markdown_text(group['value'])} | {group['rows']} | {cells} |")
             lines.append("")
+    if importance is not None:
+        lines += _importance_lines(importance)
     if gate is not None:
         lines += ["", "## Quality gate", "", f"**{'PASSED' if gate.passed else 'FAILED'}**", ""]
         lines += [f"- {markdown_text(check)}" for check in gate.checks]
@@ -175,3 +199,30 @@ def model_card(
         "",
     ]
     return "\n".join(line.rstrip() for line in lines).replace("\n\n\n", "\n\n")
+
+
+def _importance_lines(importance: FeatureImportance) -> list[str]:
+    """The model card's section on permutation importance and per-feature cost."""
+    lines = [
+        "",
+        "## Feature importance",
+        "",
+        f"Permutation importance: the {importance.measure} when one raw column is shuffled "
+        f"({importance.n_repeats} repeats on {importance.rows} rows); a feature helps when "
+        f"{importance.rule}. Details and timings: `{IMPORTANCE_FILE}`.",
+        "",
+        "| feature | encoding | levels | missing | importance | standard error | helps |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for feature in importance.features:
+        levels = "" if feature.levels is None else str(feature.levels)
+        lines.append(
+            f"| {markdown_text(feature.name)} | {feature.encoding} | {levels} "
+            f"| {feature.missing_share:.1%} "
+            f"| {feature.importance:.4f} | {feature.standard_error:.4f} "
+            f"| {'yes' if feature.helps else 'no'} |"
+        )
+    if importance.not_helping:
+        names = ", ".join(markdown_code(name) for name in importance.not_helping)
+        lines += ["", f"No measured benefit (candidates for removal): {names}."]
+    return lines

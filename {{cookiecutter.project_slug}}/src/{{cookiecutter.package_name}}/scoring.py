@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .artifact import Artifact
+from .errors import PredictionError
 from .tasks import Predictions
+
+ROWS_NAMED = 5
+"""Most offending rows a :class:`~.errors.PredictionError` message names."""
 
 
 @dataclass(frozen=True)
@@ -23,8 +28,54 @@ class Scored:
 
 
 def score_features(artifact: Artifact, features: pd.DataFrame) -> Predictions:
-    """Predict features already validated by :meth:`~.schema.Schema.validate_features`."""
-    return artifact.task.predict(artifact.model, features)
+    """Predict features already validated by :meth:`~.schema.Schema.validate_features`.
+
+    Raises
+    ------
+    PredictionError
+        When the model answers NaN or an infinite value (a prediction or a class
+        probability) for any row: such an answer is refused, never returned.
+    """
+    predictions = artifact.task.predict(artifact.model, features)
+    check_finite(predictions, features.index, artifact.version)
+    return predictions
+
+
+def check_finite(predictions: Predictions, index: pd.Index, version: str = "") -> None:
+    """Refuse predictions holding NaN or infinity (one vectorised check per array).
+
+    Parameters
+    ----------
+    predictions : Predictions
+        What the model answered.
+    index : pandas.Index
+        The scored rows' index; an integer index (a CSV chunk's row numbers, a request's
+        row positions) names the rows 1-based, otherwise rows are named by position.
+    version : str, optional
+        The model version, for the message.
+
+    Raises
+    ------
+    PredictionError
+        Naming how many rows and the first :data:`ROWS_NAMED` of them.
+    """
+    bad = np.zeros(len(predictions.labels), dtype=bool)
+    for values in (predictions.labels, predictions.probabilities):
+        if values is not None and values.dtype.kind in "fc":
+            finite = np.isfinite(values)
+            bad |= ~(finite if finite.ndim == 1 else finite.all(axis=1))
+    if not bad.any():
+        return
+    positions = np.flatnonzero(bad)
+    numbers = index[positions] + 1 if pd.api.types.is_integer_dtype(index.dtype) else positions + 1
+    named = ", ".join(str(number) for number in numbers[:ROWS_NAMED].tolist())
+    more = ", ..." if len(positions) > ROWS_NAMED else ""
+    model = f"model {version}" if version else "the model"
+    raise PredictionError(
+        f"{model} produced non-finite predictions (NaN or infinity) for "
+        f"{len(positions)} row(s): row {named}{more}",
+        tuple(positions.tolist()),
+    )
 
 
 def score_rows(

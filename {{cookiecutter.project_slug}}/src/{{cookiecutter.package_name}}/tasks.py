@@ -28,7 +28,9 @@ from sklearn.metrics import (
 )
 
 from . import plots
+from .config import LEARNERS
 from .errors import ConfigError
+from .learners import LinearClassifier, LinearRegressor
 from .model import TabularClassifier, TabularModel, TabularRegressor
 from .schema import CATEGORICAL, CLASSIFICATION, NUMERIC, REGRESSION, Schema, TargetSpec
 
@@ -116,15 +118,37 @@ class Task:
         """Whether predictions are class labels (with probabilities)."""
         return self.kind == CLASSIFICATION
 
-    def build(self, schema: Schema, params: Mapping[str, Any], random_state: int) -> TabularModel:
+    def new_learner(self, family: str = LEARNERS[0]) -> BaseEstimator:
+        """An unfitted learner of ``family`` (one of :data:`~.config.LEARNERS`) for this task.
+
+        Raises
+        ------
+        ConfigError
+            When ``family`` is not a known learner family.
+        """
+        if family == "linear":
+            return LinearClassifier() if self.is_classification else LinearRegressor()
+        if family == LEARNERS[0]:
+            return self.estimator.default_learner()
+        raise ConfigError(f"model.learner must be one of {', '.join(LEARNERS)}, got {family!r}")
+
+    def build(
+        self,
+        schema: Schema,
+        params: Mapping[str, Any],
+        random_state: int,
+        learner_family: str = LEARNERS[0],
+    ) -> TabularModel:
         """An unfitted estimator for ``schema`` with the learner's hyperparameters ``params``.
+
+        ``learner_family`` chooses the learner: gradient boosting (the default) or ``linear``.
 
         Raises
         ------
         ConfigError
             When ``params`` names something that is not a hyperparameter of the learner.
         """
-        learner = self.estimator.default_learner()
+        learner = self.new_learner(learner_family)
         allowed = set(learner.get_params()) - {"categorical_features"}
         unknown = sorted(set(params) - allowed)
         if unknown:
@@ -256,7 +280,7 @@ BINARY = Task(
     metrics=classification_metrics,
     primary_metric="balanced_accuracy",
     baseline_margin=0.05,
-    plots=(plots.CONFUSION_MATRIX, plots.ROC_CURVE),
+    plots=(plots.CONFUSION_MATRIX, plots.ROC_CURVE, plots.PRECISION_RECALL, plots.CALIBRATION),
 )
 MULTICLASS = Task(
     name="multiclass",
@@ -266,7 +290,7 @@ MULTICLASS = Task(
     metrics=classification_metrics,
     primary_metric="balanced_accuracy",
     baseline_margin=0.05,
-    plots=(plots.CONFUSION_MATRIX,),
+    plots=(plots.CONFUSION_MATRIX, plots.CALIBRATION),
 )
 REGRESSION_TASK = Task(
     name="regression",

@@ -143,7 +143,9 @@ def train(config: Config) -> TrainedModel:
         )
     features, target = schema.split_training(frame)
     task = task_for(schema)
-    model = task.build(schema, config.model.params, config.model.random_state)
+    model = task.build(
+        schema, config.model.params, config.model.random_state, config.model.learner
+    )
     threads = thread_count(len(features), config.runtime.threads)
     logger.info(
         "training %s (%s) on %d rows, %d features, %d thread(s)",

@@ -5,7 +5,9 @@ Flask config value ``<KEY>`` (JSON values are parsed), where ``<PREFIX>`` is
 :data:`CONFIG_PREFIX`, the package name in capitals; for example ``<PREFIX>_MODEL_PATH``,
 ``<PREFIX>_MAX_BATCH_ROWS`` and ``<PREFIX>_MAX_CONTENT_LENGTH``. Micro-batching of
 concurrent requests (:mod:`.batching`) is set by ``<PREFIX>_MICROBATCH_MAX_ROWS`` (0 turns
-it off) and ``<PREFIX>_MICROBATCH_MAX_WAIT_MS``.
+it off) and ``<PREFIX>_MICROBATCH_MAX_WAIT_MS``. ``<PREFIX>_PREDICTION_LOG_DIR`` logs every
+scored row and accepts delayed labels on ``/feedback`` (see :mod:`..monitoring`);
+``<PREFIX>_CANDIDATE_PATH`` scores a candidate model beside the live one (:mod:`.shadow`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
+from ..artifact import read_metadata
 from ..errors import ConfigError
+from ..monitoring import FEEDBACK, PREDICTIONS, JsonLinesLog
 from .batching import DEFAULT_MAX_ROWS, DEFAULT_MAX_WAIT_MS, MicroBatcher
 from .errors import REQUEST_ID_HEADER, ApiError, error_body, request_id
 from .metrics import ServiceMetrics
@@ -35,6 +39,7 @@ from .routes import (
     scorer,
 )
 from .served import ServedModel
+from .shadow import Shadow, check_candidate
 
 CONFIG_PREFIX = __name__.partition(".")[0].upper()
 MODEL_PATH_ENV = f"{CONFIG_PREFIX}_MODEL_PATH"
@@ -44,6 +49,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "MAX_BATCH_ROWS": 1000,
     "MICROBATCH_MAX_ROWS": DEFAULT_MAX_ROWS,
     "MICROBATCH_MAX_WAIT_MS": DEFAULT_MAX_WAIT_MS,
+    "PREDICTION_LOG_DIR": None,
+    "CANDIDATE_PATH": None,
 }
 
 logger = logging.getLogger(__name__)
@@ -109,8 +116,12 @@ def create_app(
     Raises
     ------
     ConfigError
-        When ``MAX_BATCH_ROWS`` or ``MAX_CONTENT_LENGTH`` is not a positive integer, or
-        ``MICROBATCH_MAX_ROWS`` or ``MICROBATCH_MAX_WAIT_MS`` is negative.
+        When ``MAX_BATCH_ROWS`` or ``MAX_CONTENT_LENGTH`` is not a positive integer,
+        ``MICROBATCH_MAX_ROWS`` or ``MICROBATCH_MAX_WAIT_MS`` is negative, the
+        ``PREDICTION_LOG_DIR`` cannot be created, or the ``CANDIDATE_PATH`` model has another
+        data contract than the live one.
+    ArtifactError
+        When the ``CANDIDATE_PATH`` has no readable metadata.
     """
     app = Flask(__name__, static_folder=None)
     app.request_class = Request
@@ -129,8 +140,19 @@ def create_app(
             None, f"no model configured: pass a model path or set {MODEL_PATH_ENV}"
         )
         logger.error("no model to serve: %s", model.error)
+    candidate_path = app.config.get("CANDIDATE_PATH")
+    candidate = _load_candidate(model, str(candidate_path)) if candidate_path else None
+    logs = _prediction_logs(app.config.get("PREDICTION_LOG_DIR"))
     app.register_blueprint(blueprint)
-    metrics = ServiceMetrics(model)
+    metrics = ServiceMetrics(model, shadow=candidate is not None)
+    shadow = None
+    if candidate is not None and candidate.artifact is not None:
+        shadow = Shadow(
+            candidate.artifact,
+            compare=metrics.observe_shadow,
+            failed=metrics.observe_shadow_failure,
+            skipped=metrics.observe_shadow_skipped,
+        )
 
     app.extensions[EXTENSION] = Service(
         model=model,
@@ -138,8 +160,15 @@ def create_app(
         openapi=build_openapi(app, model, max_rows),
         max_rows=max_rows,
         batcher=MicroBatcher(
-            scorer(model), max_rows=batch_rows, max_wait=batch_wait, observe=metrics.observe_batch
+            scorer(model, shadow),
+            max_rows=batch_rows,
+            max_wait=batch_wait,
+            observe=metrics.observe_batch,
         ),
+        prediction_log=logs[0] if logs else None,
+        feedback_log=logs[1] if logs else None,
+        shadow=shadow,
+        candidate_error=candidate.error if candidate is not None else None,
     )
     app.before_request(_start_request)
     app.after_request(_finish_request)
@@ -147,6 +176,38 @@ def create_app(
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
+
+
+def _load_candidate(live: ServedModel, path: str) -> ServedModel:
+    """Load the candidate model after checking its data contract against the live model's.
+
+    A candidate with another data contract is refused (:class:`ConfigError`); one that
+    fails to load or to self-check is reported by ``/ready`` and never scores.
+    """
+    metadata = read_metadata(path)
+    if live.artifact is not None:
+        check_candidate(live.artifact.schema, metadata.schema, path)
+    candidate = ServedModel.load(path)
+    if candidate.artifact is not None:
+        logger.info(
+            "candidate model %s scores beside the live model",
+            candidate.version,
+            extra={"candidate_version": candidate.version},
+        )
+    return candidate
+
+
+def _prediction_logs(directory: Any) -> tuple[JsonLinesLog, JsonLinesLog] | None:
+    """The prediction and feedback logs in ``directory``, or None when it is not set."""
+    if not directory:
+        return None
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{CONFIG_PREFIX}_PREDICTION_LOG_DIR {directory}: cannot create it ({exc.strerror})"
+        ) from None
+    return JsonLinesLog(directory, PREDICTIONS), JsonLinesLog(directory, FEEDBACK)
 
 
 def _positive_int(config: dict[str, Any], key: str) -> int:

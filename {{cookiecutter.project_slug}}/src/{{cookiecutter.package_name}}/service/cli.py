@@ -60,6 +60,22 @@ DEFAULT_THREADS = 16
     help="Seconds before a silent worker is restarted (also the graceful-shutdown grace).",
 )
 @click.option(
+    "--prediction-log",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Log every scored row with an id to JSON lines files in this directory (one per "
+    "worker) and accept delayed labels on POST /feedback, for `monitor` "
+    f"[default: ${_PREFIX}_PREDICTION_LOG_DIR, else off].",
+)
+@click.option(
+    "--candidate",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A candidate model artifact to score every batch beside the live model, in the "
+    "background; clients get the live model's answers, /metrics the disagreement. It must "
+    "have the live model's data contract.",
+)
+@click.option(
     "--dev", is_flag=True, help="Run Flask's development server instead (never in production)."
 )
 def serve(
@@ -71,13 +87,26 @@ def serve(
     timeout: int,
     batch_max_rows: int | None,
     batch_max_wait_ms: float | None,
+    prediction_log: Path | None,
+    candidate: Path | None,
     dev: bool,
 ) -> None:
     """Serve the model over HTTP with gunicorn."""
     from .server import run_dev_server, run_gunicorn
 
     model_path = resolve_model_dir(model_dir).resolve()
-    config: dict[str, int | float] = {}
+    config: dict[str, int | float | str] = {}
+    if prediction_log is not None:
+        config["PREDICTION_LOG_DIR"] = str(prediction_log.resolve())
+    if candidate is not None:
+        from ..artifact import read_metadata
+        from .shadow import check_candidate
+
+        # Refused here, in one line, before any worker starts.
+        check_candidate(
+            read_metadata(model_path).schema, read_metadata(candidate).schema, candidate
+        )
+        config["CANDIDATE_PATH"] = str(candidate.resolve())
     if batch_max_rows is not None:
         config["MICROBATCH_MAX_ROWS"] = batch_max_rows
     if batch_max_wait_ms is not None:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from typing import Any, TypeVar
 
+import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -53,6 +54,7 @@ BATCH_SIZE_BUCKETS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0,
 QUEUE_WAIT_BUCKETS = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 _FALLBACK_VALUE_BUCKETS = (-1000.0, -100.0, -10.0, -1.0, 0.0, 1.0, 10.0, 100.0, 1000.0)
 _MEAN_MULTIPLES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0)
+_DIFFERENCE_FRACTIONS = (0.001, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 
 
 def _never_fails(observe: _Observe) -> _Observe:
@@ -105,9 +107,12 @@ class ServiceMetrics:
         The served model, reported as ``<package>_model_info``, ``_model_age_seconds`` and
         ``_model_ready``. Classifiers count predictions per class; regressors observe the
         predicted values in a histogram.
+    shadow : bool, default False
+        Whether a candidate model scores beside the live one (:mod:`.shadow`): adds the
+        ``shadow_*`` metrics comparing them.
     """
 
-    def __init__(self, model: ServedModel) -> None:
+    def __init__(self, model: ServedModel, *, shadow: bool = False) -> None:
         self._model = _ModelCollector(model)
         schema = model.artifact.schema if model.artifact is not None else None
         self._features = frozenset(schema.feature_names if schema else ())
@@ -163,6 +168,45 @@ class ServiceMetrics:
             "(out_of_range, unseen_category, unexpected_missing).",
             ["feature", "kind"],
         )
+        self.nonfinite = self._counter(
+            "nonfinite_predictions",
+            "Rows the model answered with NaN or infinity, refused with 500.",
+            ["endpoint"],
+        )
+        self.shadow_rows: Counter | None = None
+        self.shadow_failures: Counter | None = None
+        self.shadow_skipped: Counter | None = None
+        self.shadow_disagreements: Counter | None = None
+        self.shadow_differences: Histogram | None = None
+        if shadow:
+            self._shadow_metrics(model)
+
+    def _shadow_metrics(self, model: ServedModel) -> None:
+        """The metrics comparing the candidate model with the live one."""
+        self.shadow_rows = self._counter(
+            "shadow_rows", "Rows scored by both the live and the candidate model.", []
+        )
+        self.shadow_failures = self._counter(
+            "shadow_failures", "Rows the candidate model failed to score.", []
+        )
+        self.shadow_skipped = self._counter(
+            "shadow_skipped",
+            "Rows not given to the candidate model because it fell behind.",
+            [],
+        )
+        if model.artifact is None or model.artifact.task.is_classification:
+            self.shadow_disagreements = self._counter(
+                "shadow_disagreements",
+                "Rows the candidate model labels differently from the live one.",
+                [],
+            )
+        else:
+            mean = model.artifact.schema.target.mean
+            self.shadow_differences = self._histogram(
+                "shadow_absolute_difference",
+                "Absolute difference between the candidate's and the live model's prediction.",
+                difference_buckets(mean),
+            )
 
     def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
         return Counter(name, documentation, labels, namespace=NAMESPACE, registry=self.registry)
@@ -223,6 +267,39 @@ class ServiceMetrics:
                 self.skew.labels(*labels).inc(count)
 
     @_never_fails
+    def observe_nonfinite(self, endpoint: str, rows: int) -> None:
+        """Count rows the model answered with NaN or infinity (``predict`` or ``invocations``)."""
+        self.nonfinite.labels(endpoint).inc(rows)
+
+    @_never_fails
+    def observe_shadow(self, live: Predictions, candidate: Predictions) -> None:
+        """Record one batch scored by both models: rows, and how far they disagree."""
+        if self.shadow_rows is None:
+            return
+        self.shadow_rows.inc(len(live.labels))
+        if self.shadow_disagreements is not None:
+            differ = np.asarray(live.labels) != np.asarray(candidate.labels)
+            self.shadow_disagreements.inc(int(np.count_nonzero(differ)))
+        if self.shadow_differences is not None:
+            differences = np.abs(
+                np.asarray(candidate.labels, dtype=float) - np.asarray(live.labels, dtype=float)
+            )
+            for difference in differences.tolist():
+                self.shadow_differences.observe(difference)
+
+    @_never_fails
+    def observe_shadow_failure(self, rows: int) -> None:
+        """Count rows the candidate model failed to score."""
+        if self.shadow_failures is not None:
+            self.shadow_failures.inc(rows)
+
+    @_never_fails
+    def observe_shadow_skipped(self, rows: int) -> None:
+        """Count rows the candidate model skipped because it fell behind."""
+        if self.shadow_skipped is not None:
+            self.shadow_skipped.inc(rows)
+
+    @_never_fails
     def observe_validation_failure(self, reason: str) -> None:
         """Count one prediction request refused because of its input.
 
@@ -249,6 +326,12 @@ class ServiceMetrics:
 
 def _bounded(value: str, allowed: Collection[str]) -> str:
     return value if value in allowed else OTHER
+
+
+def difference_buckets(mean: float | None) -> tuple[float, ...]:
+    """Histogram buckets for differences between two models: fractions of the target's mean."""
+    scale = abs(mean) if mean else 1.0
+    return tuple(scale * fraction for fraction in _DIFFERENCE_FRACTIONS)
 
 
 def value_buckets(mean: float | None) -> tuple[float, ...]:

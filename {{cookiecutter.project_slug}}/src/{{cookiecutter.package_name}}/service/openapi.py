@@ -247,9 +247,34 @@ def _schemas(schema: Schema | None, max_rows: int) -> dict[str, Any]:
                 "status": _string("ready", "unavailable"),
                 "model_version": _string(),
                 "reason": _string(),
+                "candidate_version": {
+                    **_string(),
+                    "description": "The candidate model scoring in the shadow of the live one.",
+                },
+                "candidate_error": {
+                    **_string(),
+                    "description": "Why the configured candidate model is not scoring.",
+                },
             },
             required=["status"],
         ),
+        "FeedbackRequest": _one_of(
+            _ref("Feedback"), {**_array(_ref("Feedback")), "minItems": 1, "maxItems": max_rows}
+        ),
+        "Feedback": _object(
+            {
+                "id": {
+                    **_string(),
+                    "minLength": 1,
+                    "maxLength": 256,
+                    "description": "A prediction id: `<X-Request-ID>:<row>` (see "
+                    "`prediction_ids`).",
+                },
+                "label": {**_prediction(schema), "description": "The true label or value."},
+            },
+            description="The true label of one logged prediction, known later.",
+        ),
+        "FeedbackResponse": _object({"recorded": {"type": "integer", "minimum": 1}}),
         "Metadata": _object(
             {
                 "name": _string(),
@@ -323,6 +348,11 @@ def _predict_response(schema: Schema | None) -> dict[str, Any]:
     """Predictions, class probabilities for a classifier, and the model version."""
     properties = {"predictions": _array(_prediction(schema)), "model_version": _string()}
     required = list(properties)
+    properties["prediction_ids"] = {
+        **_array(_string()),
+        "description": "With a prediction log only: each row's id, `<X-Request-ID>:<row>`, "
+        "to send its true label to `POST /feedback` later.",
+    }
     if schema is None or schema.task == CLASSIFICATION:
         properties["probabilities"] = {
             **_array(_map({"type": "number", "minimum": 0, "maximum": 1})),

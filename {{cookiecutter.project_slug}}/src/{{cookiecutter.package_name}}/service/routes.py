@@ -20,14 +20,19 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..artifact import Artifact
+from ..errors import PredictionError
+from ..monitoring import JsonLinesLog, now, prediction_records
 from ..schema import Schema
 from ..scoring import score_features
 from ..tasks import Predictions
 from .batching import MicroBatcher
+from .errors import ApiError
+from .feedback import parse_feedback
 from .metrics import ServiceMetrics
 from .openapi import error_responses, operation, response
 from .payloads import CSV, JSON, parse_invocation, parse_predict
 from .served import ServedModel
+from .shadow import Shadow
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +58,13 @@ class Service:
         Most rows accepted in one prediction request.
     batcher : MicroBatcher
         Scores concurrent prediction requests together.
+    prediction_log, feedback_log : JsonLinesLog or None
+        Where scored rows and delayed labels are appended (``serve --prediction-log``);
+        None when predictions are not logged.
+    shadow : Shadow or None
+        The candidate model scoring beside the live one (``serve --candidate``).
+    candidate_error : str or None
+        Why the configured candidate model is not scoring, if it is not.
     """
 
     model: ServedModel
@@ -60,6 +72,10 @@ class Service:
     openapi: dict[str, Any]
     max_rows: int
     batcher: MicroBatcher
+    prediction_log: JsonLinesLog | None = None
+    feedback_log: JsonLinesLog | None = None
+    shadow: Shadow | None = None
+    candidate_error: str | None = None
 
 
 def current_service() -> Service:
@@ -84,11 +100,20 @@ def health() -> ResponseReturnValue:
     },
 )
 def ready() -> ResponseReturnValue:
-    """Readiness: 200 when a model is loaded and passed its self-check, else 503 and why."""
-    model = current_service().model
+    """Readiness: 200 when a model is loaded and passed its self-check, else 503 and why.
+
+    With a candidate model (``serve --candidate``), its version, or why it is not scoring.
+    """
+    service = current_service()
+    model = service.model
+    candidate: dict[str, Any] = {}
+    if service.shadow is not None:
+        candidate["candidate_version"] = service.shadow.version
+    if service.candidate_error is not None:
+        candidate["candidate_error"] = service.candidate_error
     if model.ready:
-        return {"status": "ready", "model_version": model.version}
-    return {"status": "unavailable", "reason": model.error}, 503
+        return {"status": "ready", "model_version": model.version, **candidate}
+    return {"status": "unavailable", "reason": model.error, **candidate}, 503
 
 
 @blueprint.get("/metadata")
@@ -122,8 +147,11 @@ def metadata() -> ResponseReturnValue:
 )
 def predict() -> ResponseReturnValue:
     """Predict ``{"instances": [...]}`` or a single instance."""
-    artifact, predictions = _score_request("predict", parse_predict)
-    return {**predictions.to_json(), "model_version": artifact.version}
+    artifact, predictions, ids = _score_request("predict", parse_predict)
+    answer = {**predictions.to_json(), "model_version": artifact.version}
+    if ids is not None:
+        answer["prediction_ids"] = ids
+    return answer
 
 
 @blueprint.post("/invocations")
@@ -144,8 +172,39 @@ def predict() -> ResponseReturnValue:
 )
 def invocations() -> ResponseReturnValue:
     """The MLflow scoring protocol: JSON in one of four shapes, or CSV."""
-    _, predictions = _score_request("invocations", parse_invocation)
+    _, predictions, _ = _score_request("invocations", parse_invocation)
     return {"predictions": predictions.to_json()["predictions"]}
+
+
+@blueprint.post("/feedback")
+@operation(
+    "Delayed labels of logged predictions, for `monitor` (needs `serve --prediction-log`).",
+    {
+        "200": response("The labels were recorded.", "FeedbackResponse"),
+        "404": response("Feedback is not recorded: the service has no prediction log.", "Error"),
+        **error_responses("400", "413", "415", "422", "500", "503"),
+    },
+    request_body={JSON: "FeedbackRequest"},
+)
+def feedback() -> ResponseReturnValue:
+    """Record ``{"id": ..., "label": ...}`` (or a list of them) in the feedback log."""
+    service = current_service()
+    if service.feedback_log is None:
+        raise ApiError(
+            404,
+            "feedback_disabled",
+            "feedback is not recorded: the service runs without a prediction log "
+            "(serve --prediction-log DIR)",
+        )
+    artifact = service.model.require()
+    pairs = parse_feedback(
+        request.get_data(cache=False), request.mimetype, artifact.schema, service.max_rows
+    )
+    stamp = now()
+    service.feedback_log.write(
+        [{"id": row_id, "label": label, "time": stamp} for row_id, label in pairs]
+    )
+    return {"recorded": len(pairs)}
 
 
 @blueprint.get("/metrics")
@@ -172,29 +231,64 @@ def openapi() -> ResponseReturnValue:
 
 def _score_request(
     endpoint: str, parse: Callable[[bytes, str, Schema, int], pd.DataFrame]
-) -> tuple[Artifact, Predictions]:
+) -> tuple[Artifact, Predictions, list[str] | None]:
     """Parse and validate the request body with ``parse``, score it and record metrics.
 
     Validation is this request's own; scoring may be shared with concurrent requests
-    (:class:`~.batching.MicroBatcher`), with the same answers.
+    (:class:`~.batching.MicroBatcher`), with the same answers. Predictions holding NaN or
+    infinity are refused with 500 and counted. With a prediction log, each row is logged
+    under the id ``<request id>:<row>``; the ids are returned (else None).
     """
     service = current_service()
     artifact = service.model.require()
     body, mimetype = request.get_data(cache=False), request.mimetype
-    features, predictions = service.batcher.submit(
-        lambda: parse(body, mimetype, artifact.schema, service.max_rows)
-    )
+    try:
+        features, predictions = service.batcher.submit(
+            lambda: parse(body, mimetype, artifact.schema, service.max_rows)
+        )
+    except PredictionError as error:
+        service.metrics.observe_nonfinite(endpoint, len(error.rows))
+        logger.error("%s", error, extra={"request_id": g.request_id})
+        raise ApiError(
+            500,
+            "non_finite_predictions",
+            str(error),
+            {"rows": [row + 1 for row in error.rows]},
+        ) from None
     _observe(endpoint, artifact, features, predictions)
-    return artifact, predictions
+    ids = None
+    if service.prediction_log is not None:
+        ids = [f"{g.request_id}:{row}" for row in range(len(features))]
+        _log_predictions(service.prediction_log, ids, artifact, predictions)
+    return artifact, predictions, ids
 
 
-def scorer(model: ServedModel) -> Callable[[pd.DataFrame], Predictions]:
-    """The one model call of the prediction endpoints, for the :class:`~.batching.MicroBatcher`."""
+def scorer(
+    model: ServedModel, shadow: Shadow | None = None
+) -> Callable[[pd.DataFrame], Predictions]:
+    """The one model call of the prediction endpoints, for the :class:`~.batching.MicroBatcher`.
+
+    With a ``shadow``, each scored batch is then handed to the candidate model, which
+    scores it in the background: the answer never waits for it.
+    """
 
     def score(features: pd.DataFrame) -> Predictions:
-        return score_features(model.require(), features)
+        predictions = score_features(model.require(), features)
+        if shadow is not None:
+            shadow.submit(features, predictions)
+        return predictions
 
     return score
+
+
+def _log_predictions(
+    log: JsonLinesLog, ids: list[str], artifact: Artifact, predictions: Predictions
+) -> None:
+    """Append the rows to the prediction log; a failure is logged, never fails the answer."""
+    try:
+        log.write(prediction_records(ids, artifact.version, predictions))
+    except Exception:
+        logger.exception("could not log predictions", extra={"request_id": g.request_id})
 
 
 def _observe(

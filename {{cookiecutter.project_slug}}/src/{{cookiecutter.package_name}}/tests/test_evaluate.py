@@ -10,7 +10,9 @@ from ..config import QualityConfig
 from ..data import file_sha256
 from ..errors import DataError
 from ..evaluate import evaluate
+from ..importance import IMPORTANCE_FILE
 from ..report import METRICS_FILE, MODEL_CARD_FILE, model_card
+from ..report_html import HTML_FILE
 from ..workflows import evaluate_artifact
 
 METRIC_NAMES = {
@@ -34,7 +36,7 @@ def test_report_files_hold_the_numbers_and_the_card_states_them(
     run = evaluate_artifact(artifact, output_dir=output)
     plots = [plot.filename for plot in artifact.task.plots]
     assert sorted(p.name for p in output.iterdir()) == sorted(
-        [METRICS_FILE, MODEL_CARD_FILE, *plots]
+        [METRICS_FILE, MODEL_CARD_FILE, HTML_FILE, IMPORTANCE_FILE, *plots]
     )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no staging left"
 

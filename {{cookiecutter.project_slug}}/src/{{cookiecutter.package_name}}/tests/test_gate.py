@@ -85,6 +85,13 @@ def test_own_csv_trains_keeps_a_holdout_and_evaluates_and_validates_without_flag
         "minimum": {},
         "maximum": {},
         "baseline_margin": None,
+        "slices": {
+            "min_rows": 30,
+            "minimum": {},
+            "maximum": {},
+            "sensitive_columns": [],
+            "max_gap": {},
+        },
     }, "the bundled sample's thresholds are not inherited"
 
     evaluated = invoke("evaluate")

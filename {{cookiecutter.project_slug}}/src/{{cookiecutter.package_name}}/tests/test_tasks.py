@@ -53,8 +53,16 @@ def test_task_definitions():
     assert REGRESSION_TASK.primary_metric == "r2"
     assert BINARY.estimator is MULTICLASS.estimator is TabularClassifier
     assert REGRESSION_TASK.estimator is TabularRegressor
-    assert [plot.filename for plot in BINARY.plots] == ["confusion_matrix.png", "roc_curve.png"]
-    assert [plot.filename for plot in MULTICLASS.plots] == ["confusion_matrix.png"]
+    assert [plot.filename for plot in BINARY.plots] == [
+        "confusion_matrix.png",
+        "roc_curve.png",
+        "precision_recall.png",
+        "calibration.png",
+    ]
+    assert [plot.filename for plot in MULTICLASS.plots] == [
+        "confusion_matrix.png",
+        "calibration.png",
+    ]
     assert [plot.filename for plot in REGRESSION_TASK.plots] == [
         "predicted_vs_actual.png",
         "residuals.png",

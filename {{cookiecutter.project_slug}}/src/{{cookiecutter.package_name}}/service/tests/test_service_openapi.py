@@ -22,6 +22,7 @@ ENDPOINTS = {
     "/metadata": "get",
     "/predict": "post",
     "/invocations": "post",
+    "/feedback": "post",
     "/metrics": "get",
     "/openapi.json": "get",
 }
@@ -71,6 +72,7 @@ def test_document_is_openapi_3_with_every_endpoint(document):
         "metadata",
         "predict",
         "invocations",
+        "feedback",
         "metrics",
         "openapi",
     ]

@@ -1,0 +1,1 @@
+"""Tests of experiment tracking; they go away with the subpackage."""
