@@ -515,8 +515,7 @@ def tune(
     path of tuned.toml, which `train --config` trains.
     """
     from .config import load_config
-    from .tune import tune as run_tune
-    from .tune import write_results
+    from .tune import tune_and_write
 
     config = load_config(config_path)
     if data is not None and config_path is None:
@@ -526,8 +525,9 @@ def tune(
     config = config.with_overrides(
         data__train=data, data__target=target, model__task=task, data__sep=sep
     )
-    result = run_tune(config, n_iter=n_iter)
-    table_path, tuned_path = write_results(config, result, output)
+    result, table_path, tuned_path = tune_and_write(
+        config, output, n_iter=n_iter, observer=_run_observer()
+    )
     click.echo(f"cross-validated {result.scoring} on {result.n_rows} rows:")
     for family, score in sorted(result.scores.items(), key=lambda item: -item[1]):
         rows = result.table[result.table["family"] == family]

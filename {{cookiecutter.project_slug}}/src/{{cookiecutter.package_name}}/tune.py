@@ -38,6 +38,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from .config import LEARNERS, Config, Range
 from .data import read_table
 from .errors import ConfigError
+from .runs import RunObserver, observed_run
 from .files import output_file
 from .model import TabularModel
 from .schema import CLASSIFICATION, Schema
@@ -184,6 +185,41 @@ def tuned_config(config: Config, result: TuneResult) -> Config:
         config.model, learner=result.best_family, params=dict(result.best_params)
     )
     return dataclasses.replace(config, model=model)
+
+
+def tune_and_write(
+    config: Config,
+    output_dir: str | Path,
+    n_iter: int | None = None,
+    observer: RunObserver | None = None,
+) -> tuple[TuneResult, Path, Path]:
+    """Run :func:`tune`, write its results and tell ``observer`` (see :mod:`.runs`).
+
+    The run records the task, the scorer, each family's best score, the winner and its
+    hyperparameters, and the search table and tuned config as files. A tracking failure
+    only warns.
+
+    Returns
+    -------
+    (TuneResult, Path, Path)
+        The result and the paths of :data:`TABLE_FILE` and :data:`TUNED_CONFIG_FILE`.
+    """
+    with observed_run(observer, "tune", {"task": config.model.task}) as run:
+        result = tune(config, n_iter=n_iter)
+        table_path, config_path = write_results(config, result, output_dir)
+        run.log_params(
+            {
+                "task": result.task.name,
+                "scoring": result.scoring,
+                "rows": result.n_rows,
+                "candidates": len(result.table),
+                "best_family": result.best_family,
+                **{f"best__{name}": _plain(value) for name, value in result.best_params.items()},
+            }
+        )
+        run.log_metrics({f"cv_{family}": score for family, score in result.scores.items()})
+        run.log_files(Path(output_dir))
+    return result, table_path, config_path
 
 
 def write_results(config: Config, result: TuneResult, output_dir: str | Path) -> tuple[Path, Path]:

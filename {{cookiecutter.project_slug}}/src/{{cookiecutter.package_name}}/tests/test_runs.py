@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 
+import pandas as pd
 import pytest
 
 from ..artifact import load_artifact, read_metadata
+from ..config import load_config
 from ..errors import ArtifactError
 from ..metadata import ArtifactMetadata
 from ..runs import RunObserver, observed_run
+from ..tune import tune_and_write
 from ..workflows import evaluate_artifact, train_and_save
 
 
@@ -126,3 +129,25 @@ def test_metadata_written_before_run_ids_still_reads(binary):
     raw["run_id"] = 42
     with pytest.raises(ArtifactError, match="run_id must be a string"):
         ArtifactMetadata.from_dict(raw)
+
+
+def test_tune_reports_the_search_to_a_run(tmp_path):
+    rows = pd.DataFrame({"a": range(120), "b": [i % 7 for i in range(120)]})
+    rows["y"] = (rows["a"] % 2 == 0).astype(int)
+    rows.to_csv(tmp_path / "train.csv", index=False)
+    (tmp_path / "config.toml").write_text(
+        '[data]\ntrain = "train.csv"\ntarget = "y"\n'
+        '[model]\ntask = "classification"\n[model.params]\nmax_iter = 20\n'
+        "[tune]\nn_iter = 2\ncv = 2\n",
+        encoding="utf-8",
+    )
+    recorder = Recorder()
+    result, table_path, tuned_path = tune_and_write(
+        load_config(tmp_path / "config.toml"), tmp_path / "tune", observer=recorder
+    )
+    assert recorder.tags == {"task": "classification", "kind": "tune"}
+    assert recorder.params["best_family"] == result.best_family
+    assert recorder.params["scoring"] == result.scoring
+    assert recorder.metrics == {f"cv_{family}": score for family, score in result.scores.items()}
+    assert sorted(recorder.files) == sorted([table_path.name, tuned_path.name])
+    assert recorder.ended is True

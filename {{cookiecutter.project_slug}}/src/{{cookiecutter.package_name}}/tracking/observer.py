@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,18 @@ def mlflow_client(uri: str | None = None) -> Any:
     """An ``MlflowClient`` of the tracking store (imports MLflow: about two seconds)."""
     for name, value in HTTP_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    for name in ("mlflow", "alembic"):  # store creation and migrations log at INFO
-        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         from mlflow.tracking import MlflowClient
     except ImportError as exc:
         raise RuntimeError(
             f"MLflow is not installed ({exc}); install this project's dependencies"
         ) from None
+    # After the import, which sets MLflow's own logger up: store creation and migrations
+    # log at INFO.
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow's SQL store uses SQLAlchemy APIs deprecated in 2.1: nothing this project can act on.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"mlflow\.")
     return MlflowClient(tracking_uri=uri or tracking_uri())
 
 
