@@ -39,6 +39,40 @@ class TrainedModel:
     holdout: pd.DataFrame | None = None
 
 
+@dataclass(frozen=True)
+class TrainingRows:
+    """The rows training fits on, their data contract and the rows held out from them.
+
+    ``holdout`` is ``None`` when the config names a holdout file or
+    ``data.holdout_fraction`` is 0.
+    """
+
+    schema: Schema
+    frame: pd.DataFrame
+    holdout: pd.DataFrame | None
+
+
+def training_rows(config: Config) -> TrainingRows:
+    """Read the training data, split the holdout off and infer the data contract.
+
+    The one place that decides which rows a model is fitted on (training and tuning).
+    """
+    data = config.data
+    # Columns configured as categorical stay text: '1.0' and '1' are different categories.
+    frame = read_table(data.train, text_columns=data.categorical_features or (), sep=data.sep)
+    holdout = None
+    if data.holdout is None and data.holdout_fraction > 0 and data.target in frame.columns:
+        frame, holdout = split_holdout(
+            frame,
+            data.target,
+            data.holdout_fraction,
+            stratify=config.model.task == CLASSIFICATION,
+            random_state=config.model.random_state,
+            min_rows=data.min_rows,
+        )
+    return TrainingRows(infer_training_schema(config, frame), frame, holdout)
+
+
 def split_holdout(
     frame: pd.DataFrame,
     target: str,
@@ -116,22 +150,9 @@ def train(config: Config) -> TrainedModel:
         When a hyperparameter is unknown or has a value the learner refuses.
     """
     started = time.perf_counter()
-    # Columns configured as categorical stay text: '1.0' and '1' are different categories.
-    text_columns = config.data.categorical_features or ()
-    frame = read_table(config.data.train, text_columns=text_columns, sep=config.data.sep)
-    holdout = None
     data = config.data
-    if data.holdout is None and data.holdout_fraction > 0 and data.target in frame.columns:
-        stratify = config.model.task == CLASSIFICATION
-        frame, holdout = split_holdout(
-            frame,
-            data.target,
-            data.holdout_fraction,
-            stratify=stratify,
-            random_state=config.model.random_state,
-            min_rows=data.min_rows,
-        )
-    schema = infer_training_schema(config, frame)
+    rows = training_rows(config)
+    schema, frame, holdout = rows.schema, rows.frame, rows.holdout
     if holdout is not None:
         logger.info(
             "no holdout file configured: held out %d rows (%.0f%%%s) of %s for evaluation",

@@ -36,15 +36,14 @@ from sklearn.model_selection import KFold, RandomizedSearchCV, StratifiedKFold
 from sklearn.utils._param_validation import InvalidParameterError
 
 from .config import LEARNERS, Config, Range
-from .data import read_table
 from .errors import ConfigError
-from .runs import RunObserver, observed_run
 from .files import output_file
 from .model import TabularModel
-from .schema import CLASSIFICATION, Schema
+from .runs import RunObserver, observed_run
+from .schema import Schema
 from .tasks import Task, task_for
 from .threads import limited_threads, thread_count
-from .train import infer_training_schema, split_holdout
+from .train import training_rows
 
 logger = logging.getLogger(__name__)
 
@@ -248,20 +247,9 @@ def write_results(config: Config, result: TuneResult, output_dir: str | Path) ->
 
 def _training_rows(config: Config) -> tuple[Schema, pd.DataFrame, pd.Series]:
     """The data contract, rows and labels ``train`` would train on."""
-    data = config.data
-    frame = read_table(data.train, text_columns=data.categorical_features or (), sep=data.sep)
-    if data.holdout is None and data.holdout_fraction > 0 and data.target in frame.columns:
-        frame, _ = split_holdout(
-            frame,
-            data.target,
-            data.holdout_fraction,
-            stratify=config.model.task == CLASSIFICATION,
-            random_state=config.model.random_state,
-            min_rows=data.min_rows,
-        )
-    schema = infer_training_schema(config, frame)
-    features, target = schema.split_training(frame)
-    return schema, features, target
+    rows = training_rows(config)
+    features, target = rows.schema.split_training(rows.frame)
+    return rows.schema, features, target
 
 
 def _search(
