@@ -51,6 +51,45 @@ sep_option = click.option(
 )
 
 
+def training_options(command: Any) -> Any:
+    """``--config``, ``--data``, ``--target``, ``--task`` and ``--sep``: what to learn from.
+
+    Shared by ``train`` and ``tune``; :func:`_training_config` turns them into a config.
+    """
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="TOML config [default: the bundled config, which trains on the sample data].",
+        ),
+        click.option(
+            "--data",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Training CSV. Without --config, features are inferred from its columns, 20% "
+            "of its rows are held out for evaluation and the quality gate is: beat the dummy "
+            "baseline.",
+        ),
+        click.option(
+            "--target",
+            default=None,
+            help="Target column name (required with --data and no --config).",
+        ),
+        click.option(
+            "--task",
+            type=click.Choice(["classification", "regression"]),
+            default=None,
+            help="What to learn [default: model.task of the config].",
+        ),
+        sep_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 class Terminated(BaseException):
     """SIGTERM arrived: unwind, so that every cleanup runs, and exit 143."""
 
@@ -132,29 +171,7 @@ def main(log_level: str | None, log_format: str | None, verbose: int, quiet: int
 
 
 @main.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="TOML config [default: the bundled config, which trains on the sample data].",
-)
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Training CSV. Without --config, features are inferred from its columns, 20% of "
-    "its rows are held out for evaluation and the quality gate is: beat the dummy baseline.",
-)
-@click.option(
-    "--target", default=None, help="Target column name (required with --data and no --config)."
-)
-@click.option(
-    "--task",
-    type=click.Choice(["classification", "regression"]),
-    default=None,
-    help="What to learn [default: model.task of the config].",
-)
+@training_options
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
@@ -162,7 +179,6 @@ def main(log_level: str | None, log_format: str | None, verbose: int, quiet: int
     show_default=True,
     help="Directory that receives the new versioned artifact.",
 )
-@sep_option
 def train(
     config_path: Path | None,
     data: Path | None,
@@ -172,19 +188,31 @@ def train(
     sep: str | None,
 ) -> None:
     """Train a model and save it as a new artifact; prints the artifact's path."""
-    from .config import load_config
     from .workflows import train_and_save
+
+    config = _training_config(config_path, data, target, task, sep)
+    artifact_dir = train_and_save(config, output, observer=_run_observer())
+    click.echo(str(artifact_dir))
+
+
+def _training_config(
+    config_path: Path | None,
+    data: Path | None,
+    target: str | None,
+    task: str | None,
+    sep: str | None,
+) -> Any:
+    """The config that :func:`training_options` describe."""
+    from .config import load_config
 
     config = load_config(config_path)
     if data is not None and config_path is None:
         if target is None:
             raise click.UsageError("--data without --config needs --target (the column to learn)")
         config = _for_own_csv(config, data, target)
-    config = config.with_overrides(
+    return config.with_overrides(
         data__train=data, data__target=target, model__task=task, data__sep=sep
     )
-    artifact_dir = train_and_save(config, output, observer=_run_observer())
-    click.echo(str(artifact_dir))
 
 
 def _for_own_csv(config: Any, data: Path, target: str) -> Any:
@@ -465,26 +493,7 @@ def monitor(model_dir: Path | None, log_dir: Path, as_json: bool, output: Path |
 
 
 @main.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="TOML config; its [tune] section sets the search [default: the bundled config].",
-)
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Training CSV (as for train: without --config, features are inferred).",
-)
-@click.option("--target", default=None, help="Target column name (with --data and no --config).")
-@click.option(
-    "--task",
-    type=click.Choice(["classification", "regression"]),
-    default=None,
-    help="What to learn [default: model.task of the config].",
-)
+@training_options
 @click.option(
     "--n-iter",
     type=click.IntRange(min=1),
@@ -498,7 +507,6 @@ def monitor(model_dir: Path | None, log_dir: Path, as_json: bool, output: Path |
     show_default=True,
     help="Directory for search.csv and tuned.toml.",
 )
-@sep_option
 def tune(
     config_path: Path | None,
     data: Path | None,
@@ -514,17 +522,9 @@ def tune(
     stays untouched); the family with the best score wins. Prints the ranking and the
     path of tuned.toml, which `train --config` trains.
     """
-    from .config import load_config
     from .tune import tune_and_write
 
-    config = load_config(config_path)
-    if data is not None and config_path is None:
-        if target is None:
-            raise click.UsageError("--data without --config needs --target (the column to learn)")
-        config = _for_own_csv(config, data, target)
-    config = config.with_overrides(
-        data__train=data, data__target=target, model__task=task, data__sep=sep
-    )
+    config = _training_config(config_path, data, target, task, sep)
     result, table_path, tuned_path = tune_and_write(
         config, output, n_iter=n_iter, observer=_run_observer()
     )
