@@ -16,7 +16,7 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	$(PYTHON3) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
-	$(UV) pip install --quiet --python $(PY) -r pyproject.toml
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r pyproject.toml
 	touch $@
 
 test: $(STAMP) ## Run the whole template suite: fast render checks, then generated projects' own lint/tests/docs

@@ -133,6 +133,13 @@ def test_generated_spark_tests_pass_on_local_spark(installed, shared_env):
     assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout
 
 
+# The docs and the installed wheel differ with and without the service (and with each
+# license branch), not with the task: two renders cover them.
+SERVICE_AND_BATCH = [SLOW_COMBINATIONS[0], SLOW_COMBINATIONS[2]]
+SERVICE_AND_BATCH_IDS = [combo["project_name"] for combo in SERVICE_AND_BATCH]
+
+
+@pytest.mark.parametrize("installed", SERVICE_AND_BATCH, ids=SERVICE_AND_BATCH_IDS, indirect=True)
 def test_generated_project_builds_its_docs(installed, shared_env):
     _, project = installed
     make("docs", project, shared_env)
@@ -166,6 +173,7 @@ def test_generated_project_builds_its_distributions(installed, shared_env):
     assert sorted(p.suffix for p in (project / "dist").iterdir()) == [".gz", ".whl"]
 
 
+@pytest.mark.parametrize("installed", SERVICE_AND_BATCH, ids=SERVICE_AND_BATCH_IDS, indirect=True)
 def test_wheel_ships_everything_the_cli_needs(installed, shared_env, tmp_path):
     """Build the wheel, install it (not editable) in a fresh venv, run the CLI from elsewhere."""
     context, project = installed
