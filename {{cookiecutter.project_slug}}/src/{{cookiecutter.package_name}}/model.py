@@ -83,7 +83,8 @@ class TabularModel(BaseEstimator):
     def _encode(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         X = check_tabular_input(self, X, reset=False)
-        encoded: np.ndarray = self.preprocessor_.transform(X)
+        # The preprocessor saw the same columns in fit: its own input check would repeat ours.
+        encoded: np.ndarray = self.preprocessor_._encode_checked(X)
         return encoded
 
     def predict(self, X: Any) -> np.ndarray:

@@ -160,7 +160,7 @@ def create_app(
         openapi=build_openapi(app, model, max_rows),
         max_rows=max_rows,
         batcher=MicroBatcher(
-            scorer(model, shadow),
+            scorer(model, shadow, metrics.observe_skew),
             max_rows=batch_rows,
             max_wait=batch_wait,
             observe=metrics.observe_batch,

@@ -10,6 +10,10 @@ nobody scoring becomes the scorer, takes every queued request (up to ``max_rows`
 scores them in one call and hands out the answers; the others wait for theirs. Alone, a
 request is scored at once. The scorer waits (at most ``max_wait`` seconds) only for
 requests that are known to be on their way: already being parsed by another thread.
+When its own request is answered, the scorer hands the role to the oldest request still
+queued. Each waiting request sleeps on its own event, woken only for its answer or for
+the role: with dozens of request threads, waking them all at every change costs more
+than the model call.
 
 Each request is validated on its own before it is queued, so a bad request gets its own
 error and never enters a batch. Should a batch fail anyway, each of its requests is
@@ -24,6 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
@@ -37,13 +42,64 @@ ObserveBatch = Callable[[int, int, list[float]], None]
 """Called after each batch with its requests, its rows and each request's queue wait."""
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Validated rows as one plain array per feature, not yet a DataFrame.
+
+    For a request of a few rows, building a DataFrame costs more than checking the rows;
+    the batcher builds one frame per model call from the columns of all its requests
+    (:func:`as_frame`, :func:`combine`). Numeric arrays are ``float64``; ``object``
+    arrays (categories) stay ``object`` columns.
+
+    Attributes
+    ----------
+    arrays : dict of str to numpy.ndarray
+        The model's input columns, in training order, each ``rows`` long.
+    rows : int
+        Number of rows.
+    """
+
+    arrays: dict[str, np.ndarray]
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+Features: TypeAlias = pd.DataFrame | Columns
+"""Validated features of one request: a DataFrame, or :class:`Columns`."""
+
+
+def as_frame(features: Features) -> pd.DataFrame:
+    """The features as a DataFrame (indexed 0, 1, ...)."""
+    return features if isinstance(features, pd.DataFrame) else combine([features])
+
+
+def combine(parts: list[Features]) -> pd.DataFrame:
+    """The rows of several requests, in order, as one DataFrame indexed 0, 1, ..."""
+    if not all(isinstance(part, Columns) for part in parts):
+        return pd.concat([as_frame(part) for part in parts], ignore_index=True)
+    columns = cast(list[Columns], parts)
+    rows = sum(part.rows for part in columns)
+    merged: dict[str, Any] = {}
+    for name in columns[0].arrays:
+        values = np.concatenate([part.arrays[name] for part in columns])
+        # A Series keeps the object dtype (pandas 3 would read an object array as "str").
+        merged[name] = (
+            pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
+        )
+    return pd.DataFrame(merged, index=pd.RangeIndex(rows))
+
+
 @dataclass
 class _Pending:
     """One request's features, waiting for its predictions."""
 
-    features: pd.DataFrame
+    features: Features
     queued: float
     answer: Future[Predictions] = field(default_factory=Future)
+    woken: threading.Event = field(default_factory=threading.Event)
+    """Set when ``answer`` is done, or when this request's thread becomes the scorer."""
 
 
 class MicroBatcher:
@@ -85,7 +141,7 @@ class MicroBatcher:
         """Whether requests are batched at all."""
         return self.max_rows > 1
 
-    def submit(self, prepare: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, Predictions]:
+    def submit(self, prepare: Callable[[], Features]) -> tuple[Features, Predictions]:
         """Validate one request with ``prepare`` and score it, batched with others.
 
         Parameters
@@ -96,12 +152,12 @@ class MicroBatcher:
 
         Returns
         -------
-        tuple of (pandas.DataFrame, Predictions)
-            The request's features and their predictions, exactly as if scored alone.
+        tuple of (DataFrame or Columns, Predictions)
+            What ``prepare`` returned and its predictions, exactly as if scored alone.
         """
         if not self.enabled:
             features = prepare()
-            return features, self._score(features)
+            return features, self._score(as_frame(features))
         with self._changed:
             self._arriving += 1
         try:
@@ -116,20 +172,23 @@ class MicroBatcher:
             self._arriving -= 1
             self._queue.append(pending)
             self._queued_rows += len(features)
-            self._changed.notify_all()
-            while self._scoring and not pending.answer.done():
-                self._changed.wait()
-            leader = not pending.answer.done()
-            if leader:
-                self._scoring = True
+            leader = not self._scoring
+            self._scoring = True
+            self._changed.notify_all()  # only a scorer waiting for arrivals waits on it
+        if not leader:
+            pending.woken.wait()
+            leader = not pending.answer.done()  # else the scorer handed its role over
         if leader:
             try:
                 while not pending.answer.done():
                     self._score_next_batch()
             finally:
                 with self._changed:
-                    self._scoring = False
-                    self._changed.notify_all()
+                    successor = next((p for p in self._queue if not p.answer.done()), None)
+                    if successor is None:
+                        self._scoring = False
+                    else:
+                        successor.woken.set()
         return features, pending.answer.result()
 
     def _score_next_batch(self) -> None:
@@ -155,26 +214,27 @@ class MicroBatcher:
                 if not pending.answer.done():
                     pending.answer.set_exception(error)
             raise
+        finally:
+            for pending in batch:
+                pending.woken.set()
         if self._observe is not None:
             self._observe(len(batch), rows, [started - pending.queued for pending in batch])
-        with self._changed:
-            self._changed.notify_all()
 
     def _answer(self, batch: list[_Pending]) -> None:
         """Score ``batch`` in one call and give each request its rows; never raises."""
         if len(batch) > 1:
-            frames = [pending.features for pending in batch]
+            parts = [pending.features for pending in batch]
             try:
-                predictions: Predictions | None = self._score(pd.concat(frames, ignore_index=True))
+                predictions: Predictions | None = self._score(combine(parts))
             except Exception:  # each request is scored again, on its own, below
                 predictions = None
             if predictions is not None:
-                for pending, part in zip(batch, split(predictions, [len(f) for f in frames])):
+                for pending, part in zip(batch, split(predictions, [len(p) for p in parts])):
                     pending.answer.set_result(part)
                 return
         for pending in batch:
             try:
-                pending.answer.set_result(self._score(pending.features))
+                pending.answer.set_result(self._score(as_frame(pending.features)))
             except Exception as error:
                 pending.answer.set_exception(error)
 

@@ -22,11 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..data import parse_csv
 from ..errors import DataError
-from ..schema import Schema
+from ..schema import CATEGORICAL, NUMERIC, Schema
+from .batching import Columns, Features
 from .errors import ApiError
 
 JSON = "application/json"
@@ -45,7 +47,7 @@ class _Batch:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-def parse_predict(body: bytes, mimetype: str, schema: Schema, max_rows: int) -> pd.DataFrame:
+def parse_predict(body: bytes, mimetype: str, schema: Schema, max_rows: int) -> Features:
     """Validated features from a ``POST /predict`` body.
 
     Parameters
@@ -61,8 +63,9 @@ def parse_predict(body: bytes, mimetype: str, schema: Schema, max_rows: int) -> 
 
     Returns
     -------
-    pandas.DataFrame
-        The feature columns in training order, one row per instance.
+    pandas.DataFrame or Columns
+        The feature columns in training order, one row per instance: plainly valid rows
+        as :class:`~.batching.Columns` (see :func:`~.batching.as_frame`).
 
     Raises
     ------
@@ -91,7 +94,7 @@ def parse_predict(body: bytes, mimetype: str, schema: Schema, max_rows: int) -> 
     return _validate(_records(document["instances"], "instances", max_rows), schema)
 
 
-def parse_invocation(body: bytes, mimetype: str, schema: Schema, max_rows: int) -> pd.DataFrame:
+def parse_invocation(body: bytes, mimetype: str, schema: Schema, max_rows: int) -> Features:
     """Validated features from a ``POST /invocations`` body (the MLflow scoring protocol).
 
     A JSON body holds exactly one of ``dataframe_split``, ``dataframe_records``,
@@ -296,8 +299,11 @@ def _check_rows(rows: int, max_rows: int) -> None:
         )
 
 
-def _validate(batch: _Batch, schema: Schema) -> pd.DataFrame:
+def _validate(batch: _Batch, schema: Schema) -> Features:
     """Read ``NaN`` as missing, reject infinities, build the frame and validate it strictly."""
+    typed = _typed_features(batch, schema)
+    if typed is not None:
+        return typed
     problems = dict(batch.problems)
     columns = {}
     for name, values in batch.columns.items():
@@ -308,6 +314,42 @@ def _validate(batch: _Batch, schema: Schema) -> pd.DataFrame:
         columns[name] = values
     frame = pd.DataFrame(columns, index=pd.RangeIndex(batch.rows))
     return _validate_frame(frame, schema, strict=True, allow_extra=False, problems=problems)
+
+
+def _typed_features(batch: _Batch, schema: Schema) -> Columns | None:
+    """The features of a batch in the common, plainly valid shape; None for any other batch.
+
+    That shape: exactly the features, each row with every one of them, numeric features
+    holding JSON numbers (finite) or null, categorical ones strings or null, and no other
+    kind of feature. Such a batch needs none of :meth:`~.Schema.validate_features`'
+    conversions, whose pandas calls cost more than a 1-row model call: its columns are
+    returned as plain arrays, which become the same frame (tested equal) once per model
+    call (:func:`~.batching.combine`). Every other batch takes the full validation, which
+    also names what is wrong.
+    """
+    if batch.problems or len(batch.columns) != len(schema.features):
+        return None
+    columns: dict[str, np.ndarray] = {}
+    for spec in schema.features:
+        values = batch.columns.get(spec.name)
+        if values is None:
+            return None
+        if spec.kind == NUMERIC:
+            if not all(type(v) is float or type(v) is int or v is None for v in values):
+                return None  # booleans, strings, ...: refused or converted by the full path
+            numbers = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            if np.isinf(numbers).any():
+                return None
+            columns[spec.name] = numbers
+        elif spec.kind == CATEGORICAL:
+            if not all(type(v) is str or v is None for v in values):
+                return None  # integers are categories too, converted by the full path
+            cells = np.empty(batch.rows, dtype=object)
+            cells[:] = [np.nan if v is None else v for v in values]
+            columns[spec.name] = cells
+        else:
+            return None
+    return Columns(columns, batch.rows)
 
 
 def _validate_frame(

@@ -25,7 +25,7 @@ from ..monitoring import JsonLinesLog, now, prediction_records
 from ..schema import Schema
 from ..scoring import score_features
 from ..tasks import Predictions
-from .batching import MicroBatcher
+from .batching import Features, MicroBatcher
 from .errors import ApiError
 from .feedback import parse_feedback
 from .metrics import ServiceMetrics
@@ -230,7 +230,7 @@ def openapi() -> ResponseReturnValue:
 
 
 def _score_request(
-    endpoint: str, parse: Callable[[bytes, str, Schema, int], pd.DataFrame]
+    endpoint: str, parse: Callable[[bytes, str, Schema, int], Features]
 ) -> tuple[Artifact, Predictions, list[str] | None]:
     """Parse and validate the request body with ``parse``, score it and record metrics.
 
@@ -255,7 +255,7 @@ def _score_request(
             str(error),
             {"rows": [row + 1 for row in error.rows]},
         ) from None
-    _observe(endpoint, artifact, features, predictions)
+    _observe(endpoint, predictions)
     ids = None
     if service.prediction_log is not None:
         ids = [f"{g.request_id}:{row}" for row in range(len(features))]
@@ -264,16 +264,26 @@ def _score_request(
 
 
 def scorer(
-    model: ServedModel, shadow: Shadow | None = None
+    model: ServedModel,
+    shadow: Shadow | None = None,
+    observe_skew: Callable[[dict[str, dict[str, int]]], None] | None = None,
 ) -> Callable[[pd.DataFrame], Predictions]:
     """The one model call of the prediction endpoints, for the :class:`~.batching.MicroBatcher`.
 
-    With a ``shadow``, each scored batch is then handed to the candidate model, which
-    scores it in the background: the answer never waits for it.
+    Training/serving skew of each scored batch goes to ``observe_skew`` (once per model
+    call: counting it per request would cost each request as much again). With a
+    ``shadow``, each scored batch is then handed to the candidate model, which scores it
+    in the background: the answer never waits for it.
     """
 
     def score(features: pd.DataFrame) -> Predictions:
-        predictions = score_features(model.require(), features)
+        artifact = model.require()
+        predictions = score_features(artifact, features)
+        if observe_skew is not None:
+            try:
+                observe_skew(artifact.schema.skew(features))
+            except Exception:  # the answers stand; only this batch's skew is not counted
+                logger.exception("could not count training/serving skew")
         if shadow is not None:
             shadow.submit(features, predictions)
         return predictions
@@ -291,13 +301,13 @@ def _log_predictions(
         logger.exception("could not log predictions", extra={"request_id": g.request_id})
 
 
-def _observe(
-    endpoint: str, artifact: Artifact, features: pd.DataFrame, predictions: Predictions
-) -> None:
-    """Record prediction and skew metrics; a failure here never fails the prediction."""
+def _observe(endpoint: str, predictions: Predictions) -> None:
+    """Record prediction metrics (skew is counted per batch, by :func:`scorer`).
+
+    A failure here never fails the prediction.
+    """
     try:
-        skew = artifact.schema.skew(features)
-        current_service().metrics.observe_scores(endpoint, predictions, skew)
+        current_service().metrics.observe_scores(endpoint, predictions)
     except Exception:  # the answer stands; only this batch's metrics are lost
         logger.exception("could not record prediction metrics", extra={"request_id": g.request_id})
 

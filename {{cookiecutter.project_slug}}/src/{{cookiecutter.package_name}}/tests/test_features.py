@@ -1,10 +1,13 @@
 """Native categorical encoding: numbers pass through, categories become fixed codes."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from ..features import TabularPreprocessor
+from ..schema import as_category_strings
 
 NUMERIC = ["tenure_months", "monthly_charges", "support_calls", "age"]
 CATEGORICAL = ["contract", "plan", "region"]
@@ -58,6 +61,37 @@ def test_rare_levels_beyond_max_categories_share_a_code():
     assert len(codes) <= 3 and codes <= {0.0, 1.0, 2.0}
     full = TabularPreprocessor().fit_transform(frame)
     assert len(set(full[:, 0].tolist())) == 10
+
+
+@pytest.mark.parametrize("max_categories", [255, 3])
+def test_codes_are_those_of_the_fitted_encoder(max_categories):
+    # transform looks codes up in dictionaries built from encoder_: they must agree with the
+    # encoder itself on known, infrequent, unseen, missing and whole-float values.
+    levels = [f"l{i}" for i in range(8) for _ in range(8 - i)]
+    train = pd.DataFrame({"level": levels, "code": [i % 4 for i in range(len(levels))]})
+    train.loc[0, "level"] = None
+    preprocessor = TabularPreprocessor(categorical_features=["level", "code"])
+    preprocessor.set_params(max_categories=max_categories).fit(train)
+    later = pd.DataFrame(
+        {
+            "level": ["l0", "l7", "unseen", None, "l3", np.nan],
+            "code": [0.0, 3.0, np.nan, 9.0, 1.0, 2.0],
+        }
+    )
+    strings = later.apply(as_category_strings)
+    expected = preprocessor.encoder_.transform(strings)
+    np.testing.assert_array_equal(preprocessor.transform(later), expected)
+    assert np.isnan(expected[[2, 3, 5], 0]).all() and np.isnan(expected[[2, 3], 1]).all()
+    if max_categories == 3:
+        assert expected[1, 0] == expected[4, 0], "l7 and l3 share the infrequent code"
+
+
+def test_encoding_adds_no_state_to_the_saved_model(fitted, features):
+    # The code dictionaries live beside the encoder, so a saved model is what fit made.
+    state = pickle.dumps(fitted)
+    fitted.transform(features.head(3))
+    assert pickle.dumps(fitted) == state
+    assert set(vars(fitted)) == set(vars(pickle.loads(state)))
 
 
 def test_kinds_are_inferred_from_dtypes_without_lists():

@@ -14,7 +14,7 @@ from ...errors import ConfigError
 from ...tasks import Predictions
 from .. import routes
 from ..app import create_app
-from ..batching import MicroBatcher, split
+from ..batching import Columns, MicroBatcher, as_frame, combine, split
 from ..metrics import NAMESPACE
 from ..routes import EXTENSION
 
@@ -138,6 +138,20 @@ def test_batching_off_scores_each_request_in_its_own_call():
     assert score.sizes == [1, 1, 1, 1]
 
 
+def test_columns_and_frames_combine_into_one_frame_in_order():
+    # Plainly valid JSON requests arrive as Columns, others (CSV) as frames.
+    columns = Columns({"x": np.array([1.0, 2.0]), "c": np.array(["a", np.nan], dtype=object)}, 2)
+    one_frame = pd.DataFrame({"x": [3.0], "c": pd.Series(["b"], dtype=object)})
+    expected = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0], "c": pd.Series(["a", np.nan, "b"], dtype=object)}
+    )
+    pd.testing.assert_frame_equal(combine([columns, one_frame]), expected)
+    more = Columns({"x": np.array([3.0]), "c": np.array(["b"], dtype=object)}, 1)
+    pd.testing.assert_frame_equal(combine([columns, more]), expected)
+    pd.testing.assert_frame_equal(as_frame(columns), expected.head(2))
+    assert as_frame(one_frame) is one_frame and len(columns) == 2
+
+
 def test_split_cuts_predictions_by_request():
     parts = split(doubled(frame(1, 2, 3)), [2, 0, 1])
     assert [part.labels.tolist() for part in parts] == [[2.0, 4.0], [], [6.0]]
@@ -154,12 +168,26 @@ def post_concurrently(app, bodies):
         return list(pool.map(post, bodies))
 
 
+def skew_counts(app):
+    """``feature_skew_total`` by (feature, kind), from the app's registry."""
+    registry = app.extensions[EXTENSION].metrics.registry
+    return {
+        (sample.labels["feature"], sample.labels["kind"]): sample.value
+        for metric in registry.collect()
+        if metric.name == f"{NAMESPACE}_feature_skew"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    }
+
+
 @pytest.mark.parametrize("task", TASKS)
 def test_concurrent_http_requests_get_exactly_the_unbatched_answers(
-    artifact_dir, instances, monkeypatch
+    artifact_dir, instances, numeric, monkeypatch
 ):
-    unbatched = create_app(artifact_dir, {"MICROBATCH_MAX_ROWS": 0}).test_client()
+    unbatched_app = create_app(artifact_dir, {"MICROBATCH_MAX_ROWS": 0})
+    unbatched = unbatched_app.test_client()
     bodies = [{"instances": instances[n : n + 1 + n % 3]} for n in range(CLIENTS)]
+    bodies[1]["instances"] = [{**row, numeric: 1e9} for row in bodies[1]["instances"]]
     bodies.append(instances[-1])  # a single instance, not a list
     answers = [unbatched.post("/predict", json=body).get_json() for body in bodies]
     slow = SlowFirstCall(routes.score_features)
@@ -175,6 +203,9 @@ def test_concurrent_http_requests_get_exactly_the_unbatched_answers(
         len(body.get("instances", [body])) for body in bodies
     )
     assert registry.get_sample_value(f"{NAMESPACE}_batch_queue_wait_seconds_count") == len(bodies)
+    # Skew is counted once per model call; the counts are those of unbatched scoring.
+    assert skew_counts(app) == skew_counts(unbatched_app)
+    assert skew_counts(app)[(numeric, "out_of_range")] >= 2
 
 
 def test_a_bad_request_in_a_burst_gets_its_own_422(artifact_dir, instances, numeric, monkeypatch):

@@ -19,7 +19,9 @@ import pytest
 from ...errors import DataError
 from ...predict import predict_csv
 from ...sample_data import TARGETS, make_customers
-from ..payloads import NON_FINITE
+from ...schema import Schema
+from ..batching import as_frame, combine
+from ..payloads import JSON, NON_FINITE, parse_predict
 
 ID_COLUMN = "customer_id"
 
@@ -47,6 +49,37 @@ def test_nan_means_the_same_as_null(client, instances, request, kind):
     by_nan = client.post("/predict", data=with_nan, content_type="application/json")
     assert by_nan.status_code == 200, by_nan.get_json()
     assert by_nan.get_json() == by_null
+
+
+def test_plainly_valid_rows_get_the_frame_of_the_full_validation(schema, instances, monkeypatch):
+    # Rows of the right columns and JSON types skip Schema.validate_features (its pandas
+    # calls cost more than a 1-row model call); the frame must be the one it builds.
+    body = json.dumps({"instances": instances}).encode()
+    full = schema.validate_features(pd.DataFrame(instances), allow_extra=False, strict_types=True)
+    validations = []
+    monkeypatch.setattr(Schema, "validate_features", lambda *args, **kw: validations.append(1))
+    shortcut = parse_predict(body, JSON, schema, len(instances))
+    assert validations == [], "the shortcut was not taken"
+    pd.testing.assert_frame_equal(as_frame(shortcut), full)
+    # Requests batched together: one frame, the rows of each in order.
+    halves = [
+        parse_predict(json.dumps({"instances": part}).encode(), JSON, schema, len(instances))
+        for part in (instances[:3], instances[3:])
+    ]
+    pd.testing.assert_frame_equal(combine(halves), full)
+
+
+def test_an_integer_category_gets_the_answer_of_its_string_alone_and_in_a_batch(
+    client, instances, categorical
+):
+    # Integers are categories too (converted by the full validation, not the shortcut).
+    plain, as_int, as_str = instances[0], {**instances[1], categorical: 1}, {**instances[1]}
+    as_str[categorical] = "1"
+    alone = client.post("/predict", json={"instances": [as_int]}).get_json()
+    assert alone == client.post("/predict", json={"instances": [as_str]}).get_json()
+    mixed = client.post("/predict", json={"instances": [plain, as_int]}).get_json()
+    assert mixed == client.post("/predict", json={"instances": [plain, as_str]}).get_json()
+    assert mixed["predictions"][1:] == alone["predictions"]
 
 
 def test_infinity_next_to_nan_is_still_refused(client, rows, numeric):
