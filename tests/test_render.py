@@ -118,10 +118,9 @@ ABSENT_WHEN = {
 SERVICE_WORDS = re.compile(r"flask|gunicorn|prometheus|\bserve\b|dockerfile", re.IGNORECASE)
 
 # Jinja left in a path, and Jinja left in a file: an expression that names a variable or a
-# statement tag (code may hold "}}", as in nested dict literals, or "%}", as in the f-string
-# format "{share:.1%}", so those alone prove nothing).
+# statement tag (code may hold "}}", as in nested dict literals, so that alone proves nothing).
 UNRENDERED_PATH = re.compile(r"\{\{|\}\}|\{%|%\}")
-UNRENDERED = re.compile(r"\{\{-?\s*[A-Za-z_]|\{%")
+UNRENDERED = re.compile(r"\{\{-?\s*[A-Za-z_]|\{%|%\}")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 # Only these differ between the classification and the regression render of src/.
 TASK_SPECIFIC = f"{SRC}/resources/"

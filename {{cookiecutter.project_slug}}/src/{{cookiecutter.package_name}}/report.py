@@ -21,7 +21,7 @@ from .files import staging_directory
 from .importance import IMPORTANCE_FILE, FeatureImportance
 from .metadata import ArtifactMetadata
 from .quality import GateResult
-from .report_html import HTML_FILE, html_report
+from .report_html import HTML_FILE, html_report, percent
 from .schema import Schema
 from .tasks import Task
 
@@ -218,7 +218,7 @@ def _importance_lines(importance: FeatureImportance) -> list[str]:
         levels = "" if feature.levels is None else str(feature.levels)
         lines.append(
             f"| {markdown_text(feature.name)} | {feature.encoding} | {levels} "
-            f"| {feature.missing_share:.1%} "
+            f"| {percent(feature.missing_share)} "
             f"| {feature.importance:.4f} | {feature.standard_error:.4f} "
             f"| {'yes' if feature.helps else 'no'} |"
         )

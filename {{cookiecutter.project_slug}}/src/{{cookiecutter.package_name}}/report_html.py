@@ -39,6 +39,11 @@ code { background: #f3f3f3; padding: 0 0.2rem; }
 """
 
 
+def percent(share: float) -> str:
+    """A share as a percentage with one decimal (``0.125`` -> ``12.5%``)."""
+    return f"{100 * share:.1f}%"
+
+
 def text(value: object) -> str:
     """A value as HTML text: markup characters and quotes escaped, so it shows as itself."""
     return html.escape(str(value), quote=True)
@@ -186,7 +191,7 @@ def _importance_section(importance: FeatureImportance) -> list[str]:
             text(f.encoding),
             str(f.model_inputs),
             "" if f.levels is None else str(f.levels),
-            f"{f.missing_share:.1%}",
+            percent(f.missing_share),
             f"{f.importance:.4f}",
             f"{f.standard_error:.4f}",
             f"{f.repeat_std:.4f}",
