@@ -75,27 +75,24 @@ def _confusion_matrix(target: pd.Series, predictions: Predictions, axes: Any) ->
 def _roc_curve(target: pd.Series, predictions: Predictions, axes: Any) -> None:
     from sklearn.metrics import RocCurveDisplay
 
-    classes = predictions.classes or ()
-    if predictions.probabilities is None or len(classes) != 2 or target.nunique() != 2:
-        axes.text(0.5, 0.5, "ROC curve needs both classes\nin the holdout", ha="center")
-        return
-    RocCurveDisplay.from_predictions(
-        target,
-        predictions.probabilities[:, 1],
-        pos_label=classes[1],
-        ax=axes,
-        plot_chance_level=True,
-    )
+    _binary_curve(RocCurveDisplay, "ROC curve", target, predictions, axes)
 
 
 def _precision_recall(target: pd.Series, predictions: Predictions, axes: Any) -> None:
     from sklearn.metrics import PrecisionRecallDisplay
 
+    _binary_curve(PrecisionRecallDisplay, "Precision-recall", target, predictions, axes)
+
+
+def _binary_curve(
+    display: Any, name: str, target: pd.Series, predictions: Predictions, axes: Any
+) -> None:
+    """Draw a scikit-learn curve ``display`` of the positive class's probability."""
     classes = predictions.classes or ()
     if predictions.probabilities is None or len(classes) != 2 or target.nunique() != 2:
-        axes.text(0.5, 0.5, "Precision-recall needs both classes\nin the holdout", ha="center")
+        axes.text(0.5, 0.5, f"{name} needs both classes\nin the holdout", ha="center")
         return
-    PrecisionRecallDisplay.from_predictions(
+    display.from_predictions(
         target,
         predictions.probabilities[:, 1],
         pos_label=classes[1],
