@@ -15,5 +15,5 @@ MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 MICROBATCH_MAX_ROWS = 64
 """Most rows of concurrent requests scored in one model call by default; 0 turns it off."""
-MICROBATCH_MAX_WAIT_MS = 2.0
-"""Most milliseconds a batch waits by default for requests already being read."""
+MICROBATCH_MAX_WAIT_MS = 10.0
+"""Most milliseconds a batch waits by default for more requests (only under load)."""

@@ -7,13 +7,19 @@ the same time and scores them together, then gives each request its own rows bac
 
 It needs no thread of its own (leader and followers): the request thread that finds
 nobody scoring becomes the scorer, takes every queued request (up to ``max_rows`` rows),
-scores them in one call and hands out the answers; the others wait for theirs. Alone, a
-request is scored at once. The scorer waits (at most ``max_wait`` seconds) only for
-requests that are known to be on their way: already being parsed by another thread.
-When its own request is answered, the scorer hands the role to the oldest request still
-queued. Each waiting request sleeps on its own event, woken only for its answer or for
-the role: with dozens of request threads, waking them all at every change costs more
-than the model call.
+scores them in one call and hands out the answers; the others wait for theirs. When its
+own request is answered, the scorer hands the role to the oldest request still queued.
+Each waiting request sleeps on its own event, woken only for its answer or for the role:
+with dozens of request threads, waking them all at every change costs more than the
+model call.
+
+The window adapts to the load. Before scoring, the scorer waits (at most ``max_wait``
+seconds) for requests already being parsed by another thread, and for as many requests
+as the last batch held: under load, the clients answered by one batch send their next
+requests while it is being answered, and scoring the first of them alone would make the
+batches smaller and smaller, each paying the model call's fixed cost. A request arriving
+after a batch of one (low load) is scored at once; when the load drops, one batch waits
+for requests that do not come, then batches shrink to what arrives.
 
 Each request is validated on its own before it is queued, so a bad request gets its own
 error and never enters a batch. Should a batch fail anyway, each of its requests is
@@ -113,7 +119,7 @@ class MicroBatcher:
         Most rows in one call; a larger request is scored alone. 0 or 1 turns batching
         off: every request is scored on its own, in its own thread.
     max_wait : float, default DEFAULT_MAX_WAIT_MS / 1000
-        Most seconds the scorer waits for requests already on their way.
+        Most seconds the scorer waits for more requests before a model call.
     observe : callable, optional
         Told about each batch (see :data:`ObserveBatch`); never fails a request.
     """
@@ -133,6 +139,8 @@ class MicroBatcher:
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
         self._arriving = 0
+        self._expected = 1
+        """Requests in the last batch: as many are awaited for the next one."""
         self._scoring = False
         self._changed = threading.Condition()
 
@@ -165,7 +173,7 @@ class MicroBatcher:
         except BaseException:
             with self._changed:
                 self._arriving -= 1
-                self._changed.notify_all()
+                self._wake_scorer_when_due()
             raise
         pending = _Pending(features, time.perf_counter())
         with self._changed:
@@ -174,7 +182,7 @@ class MicroBatcher:
             self._queued_rows += len(features)
             leader = not self._scoring
             self._scoring = True
-            self._changed.notify_all()  # only a scorer waiting for arrivals waits on it
+            self._wake_scorer_when_due()
         if not leader:
             pending.woken.wait()
             leader = not pending.answer.done()  # else the scorer handed its role over
@@ -191,11 +199,26 @@ class MicroBatcher:
                         successor.woken.set()
         return features, pending.answer.result()
 
+    def _worth_waiting(self) -> bool:
+        """Whether the scorer should wait for more requests (called holding the lock)."""
+        if self._queued_rows >= self.max_rows:
+            return False
+        return self._arriving > 0 or len(self._queue) < self._expected
+
+    def _wake_scorer_when_due(self) -> None:
+        """Wake a scorer waiting for requests once it has nothing more to wait for.
+
+        Only the scorer waits on the condition; waking it at every arrival would hand it
+        the interpreter lock as often, for nothing (called holding the lock).
+        """
+        if not self._worth_waiting():
+            self._changed.notify_all()
+
     def _score_next_batch(self) -> None:
-        """Take the next batch off the queue (waiting for arriving requests) and score it."""
+        """Take the next batch off the queue (waiting for requests, see the module) and score it."""
         with self._changed:
             deadline = time.perf_counter() + self.max_wait
-            while self._arriving and self._queued_rows < self.max_rows:
+            while self._worth_waiting():
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
                     break
@@ -206,6 +229,7 @@ class MicroBatcher:
                 batch.append(self._queue.popleft())
                 rows += len(batch[-1].features)
             self._queued_rows -= rows
+            self._expected = len(batch)
         started = time.perf_counter()
         try:
             self._answer(batch)

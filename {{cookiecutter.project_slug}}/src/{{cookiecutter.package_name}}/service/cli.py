@@ -48,8 +48,9 @@ DEFAULT_THREADS = 16
     "--batch-max-wait-ms",
     type=click.FloatRange(min=0),
     default=None,
-    help="Most milliseconds a batch waits for requests already being read; a request that "
-    f"arrives alone never waits [default: ${_PREFIX}_MICROBATCH_MAX_WAIT_MS, else "
+    help="Most milliseconds a batch waits for more requests: for those already being read "
+    "and, under load, for as many as the last batch held; a request arriving after a batch "
+    f"of one never waits [default: ${_PREFIX}_MICROBATCH_MAX_WAIT_MS, else "
     f"{DEFAULT_MAX_WAIT_MS:g}].",
 )
 @click.option(

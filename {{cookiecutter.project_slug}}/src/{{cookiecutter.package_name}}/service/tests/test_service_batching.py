@@ -91,6 +91,40 @@ def test_a_request_alone_is_scored_at_once_whatever_the_max_wait():
     assert predictions.labels.tolist() == [2.0]
 
 
+def busy(score, max_wait, clients):
+    """A batcher whose last batch held ``clients`` requests (queued behind a slow first call)."""
+    batcher = MicroBatcher(score, max_rows=64, max_wait=max_wait)
+    submit_all(batcher, [frame(n) for n in range(clients + 1)])
+    assert score.sizes == [1, clients], "the requests should have queued behind the first"
+    return batcher
+
+
+def test_under_load_a_batch_waits_for_as_many_requests_as_the_last_one_held():
+    score = SlowFirstCall(doubled)
+    batcher = busy(score, max_wait=5.0, clients=3)
+
+    def late(n):
+        time.sleep(0.1 * n)  # each request arrives while the earlier ones wait
+        return batcher.submit(lambda: frame(n))[1].labels.tolist()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(late, range(3)))
+    assert answers == [[0.0], [2.0], [4.0]]
+    assert score.sizes[2:] == [3], "the three requests should share one model call"
+    assert time.perf_counter() - started < 2.5, "the batch is scored once it is full"
+
+
+def test_when_the_load_drops_one_batch_waits_then_requests_are_scored_at_once():
+    batcher = busy(SlowFirstCall(doubled), max_wait=0.3, clients=3)
+    started = time.perf_counter()
+    assert batcher.submit(lambda: frame(1))[1].labels.tolist() == [2.0]
+    assert 0.25 < time.perf_counter() - started < 1.5, "waits at most max_wait, in vain"
+    started = time.perf_counter()
+    assert batcher.submit(lambda: frame(2))[1].labels.tolist() == [4.0]
+    assert time.perf_counter() - started < 0.2, "after a batch of one, no wait"
+
+
 def test_a_failed_validation_is_the_requests_own_and_leaves_the_batcher_usable():
     batcher = MicroBatcher(doubled, max_rows=64, max_wait=1.0)
 
