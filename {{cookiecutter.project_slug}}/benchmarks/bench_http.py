@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from _service import HOST, find_or_train, module, serving
@@ -184,6 +185,25 @@ def throughput(
     return sum(c[0] for c in counts), sum(c[1] for c in counts), every
 
 
+def batching_totals(port: int) -> tuple[float, float, float]:
+    """Model calls, requests and seconds of queue wait so far, from ``GET /metrics``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    namespace = module("service.metrics").NAMESPACE
+    with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=TIMEOUT) as answer:
+        text = answer.read().decode()
+    totals = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    return (
+        totals.get(f"{namespace}_batch_size_count", 0.0),
+        totals.get(f"{namespace}_batch_size_sum", 0.0),
+        totals.get(f"{namespace}_batch_queue_wait_seconds_sum", 0.0),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, help="artifact [default: newest under models/]")
@@ -212,7 +232,9 @@ def main() -> None:
         with serving(model, serve_args, scratch / "serve.log") as port:
             remote = percentiles(http_latency(port, body, args.requests))
             health, _, _ = throughput(port, None, args.concurrency, args.duration, "/health")
+            before = batching_totals(port)
             answered, failed, timings = throughput(port, body, args.concurrency, args.duration)
+            calls, batched, waited = (b - a for a, b in zip(before, batching_totals(port)))
 
     workers = args.workers or os.cpu_count() or 1
     print(f"model {model} ({metadata.task}); {workers} worker(s); serve {' '.join(serve_args)}")
@@ -253,6 +275,11 @@ def main() -> None:
         f"  latency under load: p50 {load[0]:.2f} ms, p99 {load[1]:.2f} ms "
         f"(configured max wait {max_wait:g} ms)"
     )
+    if calls:
+        print(
+            f"  model calls: {calls:,.0f}, {batched / calls:.1f} requests each on average, "
+            f"mean queue wait {1000 * waited / batched:.2f} ms"
+        )
 
 
 if __name__ == "__main__":
