@@ -73,6 +73,10 @@ ALWAYS_PRESENT = [
     "docs/cli.md",
     *(f"{SRC}/{module}.py" for module in CORE_MODULES),
     f"{SRC}/py.typed",
+    *(
+        f"{SRC}/commands/{module}.py"
+        for module in ("__init__", "training", "scoring", "operations")
+    ),
     f"{SRC}/resources/config.toml",
     f"{SRC}/resources/sample/train.csv",
     f"{SRC}/resources/sample/holdout.csv",

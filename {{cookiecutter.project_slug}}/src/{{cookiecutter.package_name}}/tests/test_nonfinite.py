@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from .. import cli
+from ..cli import main
+from ..commands import scoring
 from ..errors import PredictionError
 from ..predict import predict_csv
 from ..scoring import score_rows
@@ -67,10 +68,8 @@ def test_batch_prediction_fails_on_the_chunk_and_writes_nothing(binary, write_cs
 
 def test_cli_predict_says_so_in_one_line(binary, write_csv, tmp_path, monkeypatch):
     source, target = write_csv(_rows(binary, 10)), tmp_path / "out.csv"
-    monkeypatch.setattr(cli, "load_model", lambda model_dir: broken(binary))
-    result = CliRunner().invoke(
-        cli.main, ["predict", "--input", str(source), "--output", str(target)]
-    )
+    monkeypatch.setattr(scoring, "load_model", lambda model_dir: broken(binary))
+    result = CliRunner().invoke(main, ["predict", "--input", str(source), "--output", str(target)])
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("Error: ")
     assert "non-finite predictions" in result.stderr
