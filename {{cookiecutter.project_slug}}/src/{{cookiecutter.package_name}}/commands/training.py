@@ -19,6 +19,14 @@ from ..options import (
     training_options,
 )
 
+labelled_data_option = click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Labelled CSV [default: the holdout the model was trained with].",
+)
+"""``--data`` of ``evaluate`` and ``validate``: the rows a model is judged on."""
+
 
 @click.command()
 @training_options
@@ -128,12 +136,7 @@ def tune(
 
 @click.command()
 @model_option
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Labelled CSV [default: the holdout the model was trained with].",
-)
+@labelled_data_option
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
@@ -158,12 +161,7 @@ def evaluate(
 
 @click.command()
 @model_option
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Labelled CSV [default: the holdout the model was trained with].",
-)
+@labelled_data_option
 @sep_option
 def validate(model_dir: Path | None, data: Path | None, sep: str | None) -> None:
     """Quality gate: exit 0 if the model meets its thresholds, 1 with the reasons if not.
